@@ -1,0 +1,1 @@
+export const INGESTOR_CONFIG = Symbol('INGESTOR_CONFIG');

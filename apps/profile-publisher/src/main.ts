@@ -1,0 +1,26 @@
+import { loadConfig, publisherConfigSchema } from '@app/config';
+import { selectBackend } from '@app/model';
+import { bootstrapService, createLogger } from '@app/observability';
+import { PublisherModule } from './publisher.module';
+
+async function main() {
+  const config = loadConfig(publisherConfigSchema);
+  const logger = createLogger('profile-publisher', config.LOG_LEVEL);
+  if (config.PORTRAIT_READ_KEYS.length === 0) {
+    logger.warn({ event: 'api_keys_unset' }, 'PORTRAIT_READ_KEYS is not set: the lookup API answers without x-api-key');
+  }
+  await selectBackend(logger, config.PUBLISHER_BACKEND);
+  await bootstrapService({
+    name: 'profile-publisher',
+    module: PublisherModule.forRoot(config, logger),
+    logger,
+    host: config.HTTP_HOST,
+    port: config.PUBLISHER_PORT,
+  });
+}
+
+main().catch((err: unknown) => {
+  // eslint-disable-next-line no-console
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

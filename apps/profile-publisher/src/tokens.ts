@@ -1,0 +1,1 @@
+export const PUBLISHER_CONFIG = Symbol('PUBLISHER_CONFIG');

@@ -1,0 +1,5 @@
+export * from './sql';
+export * from './clickhouse-store';
+export * from './buffered-writer';
+export * from './migrations';
+export * from './clickhouse.module';

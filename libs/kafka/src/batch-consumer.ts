@@ -1,0 +1,199 @@
+import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { IncomingMessage, PartitionRef } from './types';
+
+export interface BatchContext {
+  topic: string;
+  partition: number;
+  /** Call during long work so the group does not evict us. */
+  heartbeat(): Promise<void>;
+  /** True once a rebalance took this partition away: stop and do not produce side effects. */
+  isStale(): boolean;
+}
+
+/**
+ * Processes one partition's batch. Resolve only when every effect of the batch is durable
+ * (rows acknowledged by ClickHouse, messages acknowledged by Kafka, dead letters written);
+ * the offsets are committed after that. Throwing means "transient failure": the same batch is
+ * retried with back-off — so a record that can never succeed must be dead-lettered by the handler,
+ * not thrown, or it stalls the partition.
+ */
+export type BatchHandler = (messages: IncomingMessage[], ctx: BatchContext) => Promise<void>;
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topics: string[];
+  handler: BatchHandler;
+  fromBeginning?: boolean;
+  /** Partitions processed in parallel by this process. */
+  concurrency?: number;
+  maxBytesPerPartition?: number;
+  maxWaitTimeMs?: number;
+  sessionTimeoutMs?: number;
+  /** Back-off bounds for transient handler failures. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Called after each (re)join with the partitions this member now owns. */
+  onAssignment?: (assigned: PartitionRef[]) => void | Promise<void>;
+  /** Called when a rebalance starts (partitions may be taken away). */
+  onRebalance?: () => void | Promise<void>;
+}
+
+/**
+ * Batch-at-a-time consumer with at-least-once semantics: offsets are committed only after the
+ * handler resolved for the batch, in order per partition. Transient failures pause the partition
+ * with exponential back-off (heartbeating meanwhile) instead of crashing the consumer.
+ */
+export class BatchConsumer {
+  private readonly consumer: Consumer;
+  private running = false;
+  private crashed: string | null = null;
+  private lastProgressAt = Date.now();
+  private failingSince: number | null = null;
+  private lastError: string | null = null;
+  private assigned: PartitionRef[] = [];
+  private processed = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly logger: Logger,
+    private readonly options: BatchConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30000,
+      heartbeatInterval: 3000,
+      rebalanceTimeout: 60000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000 },
+    });
+    const { GROUP_JOIN, CRASH, REBALANCING } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (e) => {
+      this.assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) =>
+        parts.map((partition) => ({ topic, partition })),
+      );
+      this.logger.info({ event: 'consumer_assigned', group: options.groupId, assigned: this.assigned }, 'partitions assigned');
+      void Promise.resolve(options.onAssignment?.(this.assigned)).catch((err: unknown) =>
+        this.logger.error({ event: 'on_assignment_failed', err }, 'assignment callback failed'),
+      );
+    });
+    this.consumer.on(REBALANCING, () => {
+      void Promise.resolve(options.onRebalance?.()).catch((err: unknown) =>
+        this.logger.error({ event: 'on_rebalance_failed', err }, 'rebalance callback failed'),
+      );
+    });
+    this.consumer.on(CRASH, (e) => {
+      const msg = e.payload.error?.message ?? 'unknown';
+      this.logger.error({ event: 'consumer_crash', group: options.groupId, restart: e.payload.restart, err: e.payload.error }, msg);
+      if (!e.payload.restart) this.crashed = msg;
+    });
+  }
+
+  get assignment(): readonly PartitionRef[] {
+    return this.assigned;
+  }
+
+  get messagesProcessed(): number {
+    return this.processed;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    for (const topic of this.options.topics) {
+      await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+    }
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 3,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /** Health for readiness: not crashed, and not stuck failing the same batch for long. */
+  health(stallMs = 60000): { ok: boolean; detail: string } {
+    if (!this.running) return { ok: false, detail: 'not running' };
+    if (this.crashed) return { ok: false, detail: `crashed: ${this.crashed}` };
+    if (this.failingSince !== null && Date.now() - this.failingSince > stallMs) {
+      return { ok: false, detail: `retrying a batch for ${Date.now() - this.failingSince} ms: ${this.lastError}` };
+    }
+    return { ok: true, detail: `processed ${this.processed}, last progress ${Date.now() - this.lastProgressAt} ms ago` };
+  }
+
+  async disconnect(): Promise<void> {
+    this.running = false;
+    try {
+      await this.consumer.disconnect(); // stops fetching and waits for the in-flight batch
+    } catch (e) {
+      this.logger.warn({ event: 'consumer_disconnect_failed', err: e }, 'consumer disconnect failed');
+    }
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const messages: IncomingMessage[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers: decodeHeaders(m.headers),
+      timestamp: Number(m.timestamp),
+    }));
+    const ctx: BatchContext = { topic: batch.topic, partition: batch.partition, heartbeat, isStale };
+    let delay = this.options.retryInitialMs ?? 250;
+    for (;;) {
+      try {
+        await this.options.handler(messages, ctx);
+        break;
+      } catch (err) {
+        if (!isRunning() || isStale() || !this.running) throw err; // let the group re-deliver to the new owner
+        this.failingSince ??= Date.now();
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.logger.warn(
+          { event: 'batch_retry', topic: batch.topic, partition: batch.partition, first_offset: batch.firstOffset(), delay_ms: delay, err },
+          'batch failed, retrying after back-off',
+        );
+        await this.pause(delay, heartbeat, isRunning, isStale);
+        delay = Math.min(delay * 2, this.options.retryMaxMs ?? 30000);
+      }
+    }
+    this.failingSince = null;
+    const last = batch.lastOffset();
+    resolveOffset(last);
+    await this.consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+    ]);
+    this.processed += messages.length;
+    this.lastProgressAt = Date.now();
+    await heartbeat();
+  }
+
+  private async pause(ms: number, heartbeat: () => Promise<void>, isRunning: () => boolean, isStale: () => boolean) {
+    const until = Date.now() + ms;
+    while (Date.now() < until && isRunning() && !isStale() && this.running) {
+      await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
+      try {
+        await heartbeat();
+      } catch (e) {
+        this.logger.warn({ event: 'heartbeat_failed', err: e }, 'heartbeat failed during back-off');
+        return;
+      }
+    }
+  }
+}
+
+function decodeHeaders(h: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined) {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = first.toString();
+  }
+  return out;
+}

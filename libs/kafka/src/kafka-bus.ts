@@ -1,0 +1,115 @@
+import { Kafka, logLevel, LogEntry, Admin, ITopicConfig } from 'kafkajs';
+import type { Logger } from 'pino';
+import { BatchConsumer, BatchConsumerOptions } from './batch-consumer';
+import { MessageProducer, ProducerOptions } from './message-producer';
+import type { TopicSpec } from './types';
+
+export interface KafkaBusSettings {
+  brokers: string[];
+  clientId: string;
+  /** Prepended to every topic name; lets tests and tenants share one cluster. */
+  topicPrefix?: string;
+  /** Prepended to every consumer group id. */
+  groupPrefix?: string;
+  logger: Logger;
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * Entry point to Kafka for a service: names topics and groups (with prefixes), creates producers
+ * and batch consumers, and creates topics from their specs. Framework-free; Nest modules wrap it.
+ */
+export class KafkaBus {
+  readonly kafka: Kafka;
+  private readonly owned: { disconnect(): Promise<void> }[] = [];
+
+  constructor(readonly settings: KafkaBusSettings) {
+    const log = settings.logger.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: settings.clientId,
+      brokers: settings.brokers,
+      connectionTimeout: 5000,
+      requestTimeout: 30000,
+      retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log: entry }: LogEntry) => {
+          const { message, ...rest } = entry;
+          // kafkajs logs every rebalance/reconnect as ERROR; keep them visible but not alarming.
+          log[LEVELS[level] ?? 'info']({ event: 'kafka_client', ...rest }, message);
+        },
+    });
+  }
+
+  topic(base: string): string {
+    return `${this.settings.topicPrefix ?? ''}${base}`;
+  }
+
+  group(base: string): string {
+    return `${this.settings.groupPrefix ?? ''}${base}`;
+  }
+
+  async producer(options: ProducerOptions = {}): Promise<MessageProducer> {
+    const p = new MessageProducer(this.kafka, this.settings.logger, options);
+    await p.connect();
+    this.owned.push(p);
+    return p;
+  }
+
+  /** `groupId` and `topics` are base names; prefixes are applied here. */
+  consumer(options: BatchConsumerOptions): BatchConsumer {
+    const c = new BatchConsumer(
+      this.kafka,
+      this.settings.logger,
+      { ...options, groupId: this.group(options.groupId), topics: options.topics.map((t) => this.topic(t)) },
+    );
+    this.owned.push(c);
+    return c;
+  }
+
+  async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Creates missing topics (idempotent). Existing topics are left as they are. */
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    await this.withAdmin(async (admin) => {
+      const existing = new Set(await admin.listTopics());
+      const missing: ITopicConfig[] = specs
+        .map((s) => ({ ...s, name: this.topic(s.name) }))
+        .filter((s) => !existing.has(s.name))
+        .map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: 1,
+          configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+        }));
+      if (missing.length === 0) return;
+      try {
+        await admin.createTopics({ topics: missing, waitForLeaders: true });
+      } catch (e) {
+        // Another replica may have created them concurrently.
+        if (!(e instanceof Error && /already exists/i.test(e.message))) throw e;
+      }
+    });
+  }
+
+  /** Stops consumers and flushes producers this bus created (reverse order of creation). */
+  async disconnect(): Promise<void> {
+    for (const c of this.owned.reverse()) await c.disconnect();
+    this.owned.length = 0;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './backend';
+export * from './feature-vector';
+export * from './model-artifacts';

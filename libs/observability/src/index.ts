@@ -1,0 +1,6 @@
+export * from './logger';
+export * from './metrics';
+export * from './health';
+export * from './observability.module';
+export * from './shutdown';
+export * from './bootstrap';

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): installs what is missing, type-checks (tests
+# included), provisions the real local Kafka + ClickHouse (scripts/infra.sh), builds, and runs
+# every jest tier (unit, integration, e2e) in one run so jest prints one summary. Exits non-zero
+# on any failure. Servers this script started are stopped again at the end unless
+# PORTRAIT_KEEP_INFRA=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+echo "==> type check"
+npx tsc -p tsconfig.json --noEmit
+
+was_running=0
+if bash scripts/infra.sh status >/dev/null 2>&1; then was_running=1; fi
+echo "==> infrastructure"
+bash scripts/infra.sh up
+if [ "$was_running" = 0 ] && [ "${PORTRAIT_KEEP_INFRA:-0}" != 1 ]; then
+  trap 'echo "==> stopping infrastructure started for the tests"; bash scripts/infra.sh down || true' EXIT
+fi
+eval "$(bash scripts/infra.sh env | sed 's/^/export /')"
+export PORTRAIT_INFRA_READY=1
+
+echo "==> build"
+node scripts/build.js
+
+echo "==> jest (unit, integration, e2e)"
+npx jest --ci --maxWorkers=2 "$@"
+echo "==> npm test finished in $(( $(date +%s) - started )) s"
