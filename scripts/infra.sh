@@ -113,6 +113,7 @@ find_by_marker() {
 }
 
 # tcp_open <host> <port>
+# shellcheck disable=SC2016  # $1/$2 expand in the inner shell
 tcp_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null; }
 
 tail_log() {
@@ -153,6 +154,7 @@ hex_to_str() { local h="$1" s="" i; for ((i = 0; i < ${#h}; i += 2)); do s+="\\x
 # kafka_request <host> <port> <request-hex-without-size>: sends one request,
 # prints the response (without its size prefix) as hex. Pure bash: no JVM, no client.
 kafka_request() {
+  # shellcheck disable=SC2016  # the script expands its own positional args
   timeout 5 bash -c '
     set -e
     exec 3<>"/dev/tcp/$1/$2"
