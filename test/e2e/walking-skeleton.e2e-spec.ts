@@ -36,13 +36,13 @@ describe('walking skeleton (4 services, real Kafka + ClickHouse)', () => {
       TRAINER_MAX_WAIT_MS: '300',
     };
     services = [
-      new ServiceProcess('ingestor', ports.ingestor!, env),
-      new ServiceProcess('feature-aggregator', ports['feature-aggregator']!, env),
-      new ServiceProcess('trainer', ports.trainer!, env),
-      new ServiceProcess('profile-publisher', ports['profile-publisher']!, env),
+      new ServiceProcess('ingestor', ports.ingestor, env),
+      new ServiceProcess('feature-aggregator', ports['feature-aggregator'], env),
+      new ServiceProcess('trainer', ports.trainer, env),
+      new ServiceProcess('profile-publisher', ports['profile-publisher'], env),
     ];
     // The ingestor creates the topics; the others start once it is ready.
-    await services[0]!.start();
+    await services[0].start();
     await Promise.all(services.slice(1).map((s) => s.start()));
     store = new ClickHouseStore({ url: ns.clickhouseUrl, database: ns.database });
   });
@@ -106,11 +106,11 @@ describe('walking skeleton (4 services, real Kafka + ClickHouse)', () => {
       1,
       60000,
     );
-    const f = Codecs.UserFeatures.decode(feats[0]!.value!).features;
+    const f = Codecs.UserFeatures.decode(feats[0].value!).features;
     expect(f).toMatchObject({ views_30d: 1, cart_adds_30d: 1, purchases_30d: 1, spend_30d: 200 });
 
     const model = await models.waitFor(() => true, 1, 90000);
-    expect(Codecs.ModelUpdate.decode(model[0]!.value!).trained_samples).toBeGreaterThan(0);
+    expect(Codecs.ModelUpdate.decode(model[0].value!).trained_samples).toBeGreaterThan(0);
 
     // A later event is profiled with the model version that now exists.
     const res2 = await post(event(4, 'view'));
@@ -120,7 +120,7 @@ describe('walking skeleton (4 services, real Kafka + ClickHouse)', () => {
       const p = Codecs.ProfileUpdated.decode(m.value!);
       return p.model_version !== null && p.features.views_30d === 2;
     }, 1, 90000);
-    const published = Codecs.ProfileUpdated.decode(withModel[0]!.value!);
+    const published = Codecs.ProfileUpdated.decode(withModel[0].value!);
     expect(published.predictions.purchase_propensity_24h).toEqual(expect.any(Number));
 
     const served = await waitFor(

@@ -69,7 +69,7 @@ export class ClickHouseStore {
     if (rows.length === 0) return;
     await this.client.insert({
       table: ident(table),
-      values: rows as T[],
+      values: rows,
       format: 'JSONEachRow',
       clickhouse_settings: { input_format_skip_unknown_fields: 1 },
     });

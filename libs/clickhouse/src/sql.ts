@@ -66,7 +66,7 @@ export function sql(strings: TemplateStringsArray, ...values: (SqlValue | RawSql
 /** The numeric error code of a ClickHouse error (18.16 only puts it in the message text). */
 export function clickhouseErrorCode(e: unknown): number | null {
   if (typeof e === 'object' && e !== null && 'code' in e) {
-    const c = Number((e as { code: unknown }).code);
+    const c = Number((e).code);
     if (Number.isFinite(c)) return c;
   }
   const m = /Code: (\d+)/.exec(e instanceof Error ? e.message : String(e));

@@ -133,8 +133,12 @@ export class BatchConsumer {
     }
   }
 
-  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     if (batch.messages.length === 0) return;
+    const heartbeat = () => payload.heartbeat();
+    const isRunning = () => payload.isRunning();
+    const isStale = () => payload.isStale();
     const messages: IncomingMessage[] = batch.messages.map((m) => ({
       topic: batch.topic,
       partition: batch.partition,
@@ -164,7 +168,7 @@ export class BatchConsumer {
     }
     this.failingSince = null;
     const last = batch.lastOffset();
-    resolveOffset(last);
+    payload.resolveOffset(last);
     await this.consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
     ]);
