@@ -1,3 +1,6 @@
 export * from './backend';
 export * from './feature-vector';
 export * from './model-artifacts';
+export * from './input-encoding';
+export * from './profile-model';
+export * from './profile-model-loader';

@@ -34,6 +34,6 @@ export async function importModel(data: ModelArtifactsData): Promise<tf.LayersMo
   if (expected !== data.weights.length) {
     throw new Error(`weights are ${data.weights.length} bytes, the specs need ${expected}`);
   }
-  const buf = data.weights.buffer.slice(data.weights.byteOffset, data.weights.byteOffset + data.weights.byteLength) as ArrayBuffer;
+  const buf = data.weights.buffer.slice(data.weights.byteOffset, data.weights.byteOffset + data.weights.byteLength);
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData: buf }));
 }

@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelUpdate } from '@app/contracts';
+import { exportModel } from './model-artifacts';
+import { RunningNormalizer, rawEncode } from './input-encoding';
+import { buildProfileModel } from './profile-model';
+import { loadProfileModel } from './profile-model-loader';
+import { userFeatures } from './testing/user-features.fixture';
+
+async function makeUpdate(): Promise<ModelUpdate> {
+  const model = buildProfileModel({ attributes: [{ name: 'sex', slots: 4 }], categorySlots: 6 });
+  const norm = new RunningNormalizer();
+  norm.update([rawEncode(userFeatures('a', { views_30d: 3 })), rawEncode(userFeatures('b', { views_30d: 30 }))]);
+  const art = await exportModel(model);
+  model.dispose();
+  return {
+    model_version: 'v000001', created_at: 1, parent_version: null, backend: tf.getBackend(), trained_samples: 2,
+    topology_json: art.topologyJson, weight_specs_json: art.weightSpecsJson, weights: art.weights,
+    normalization_json: JSON.stringify(norm.state()),
+    heads: [
+      { name: 'sex', kind: 'softmax', classes: ['0', '1'] },
+      { name: 'purchase_24h', kind: 'sigmoid', classes: ['yes'] },
+      { name: 'next_categories', kind: 'multilabel', classes: ['phones', 'cases', 'tv'] },
+    ],
+    metrics_json: '{}',
+  };
+}
+
+describe('loadProfileModel', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('predicts every head with the trainer encoding and leaves no tensor behind', async () => {
+    const before = tf.memory().numTensors;
+    const m = await loadProfileModel(await makeUpdate());
+    const afterLoad = tf.memory().numTensors;
+    const preds = m.predict([userFeatures('a', { views_30d: 5 }), userFeatures('b')]);
+    m.predict([userFeatures('c')]);
+    expect(tf.memory().numTensors).toBe(afterLoad);
+    expect(preds).toHaveLength(2);
+    const sex = preds[0].attributes.sex;
+    expect(['0', '1']).toContain(sex.value);
+    expect(sex.distribution['0'] + sex.distribution['1']).toBeCloseTo(1, 5);
+    expect(sex.confidence).toBe(Math.max(sex.distribution['0'], sex.distribution['1']));
+    expect(preds[0].purchasePropensity).toBeGreaterThan(0);
+    expect(preds[0].purchasePropensity).toBeLessThan(1);
+    expect(preds[0].nextCategories.map((c) => c.key).sort()).toEqual(['cases', 'phones', 'tv']);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects corrupt weights, an incompatible encoding and a head that does not fit', async () => {
+    const u = await makeUpdate();
+    await expect(loadProfileModel({ ...u, weights: u.weights.subarray(0, 100) })).rejects.toThrow(/v000001: cannot load.*bytes/);
+    await expect(loadProfileModel({ ...u, normalization_json: '{"encoding_version":99}' })).rejects.toThrow(/encoding_version 99/);
+    await expect(loadProfileModel({ ...u, normalization_json: 'nope' })).rejects.toThrow(/not JSON/);
+    await expect(loadProfileModel({ ...u, heads: u.heads.slice(1) })).rejects.toThrow(/outputs/);
+    const tooMany = u.heads.map((h) => (h.name === 'sex' ? { ...h, classes: ['a', 'b', 'c', 'd', 'e'] } : h));
+    await expect(loadProfileModel({ ...u, heads: tooMany })).rejects.toThrow(/head sex/);
+    await expect(loadProfileModel({ ...u, topology_json: '{' })).rejects.toThrow(/cannot load/);
+  });
+});

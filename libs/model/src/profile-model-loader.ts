@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelUpdate, UserFeatures } from '@app/contracts';
+import { encodeBatch, NormalizationState, parseNormalization, rawEncode } from './input-encoding';
+import { importModel } from './model-artifacts';
+import { NEXT_CATEGORIES_HEAD, inputTensors } from './profile-model';
+
+export interface AttributePrediction {
+  value: string;
+  confidence: number;
+  distribution: Record<string, number>;
+}
+export interface ProfilePrediction {
+  attributes: Record<string, AttributePrediction>;
+  purchasePropensity: number | null;
+  nextCategories: { key: string; score: number }[];
+}
+export interface LoadedProfileModel {
+  version: string;
+  heads: ModelUpdate['heads'];
+  predict(batch: UserFeatures[]): ProfilePrediction[];
+  dispose(): void;
+}
+
+/** How many next-24 h categories a prediction lists (highest score first). */
+const NEXT_CATEGORIES_LISTED = 5;
+
+/**
+ * Loads a ModelUpdate for inference with exactly the trainer's input encoding (the
+ * normalisation statistics and key hashing of `normalization_json`). Throws a clear Error when the
+ * artifacts are corrupt or do not fit this code (encoding version, input width, head layout).
+ *
+ * Head semantics: softmax heads may have more outputs than `classes` (slots not yet given a class):
+ * the distribution is renormalised over the named classes. `sigmoid` heads give the probability of
+ * `classes[0]`; `multilabel` heads give one independent probability per class.
+ */
+export async function loadProfileModel(update: ModelUpdate): Promise<LoadedProfileModel> {
+  const what = `model ${update.model_version}`;
+  let norm: NormalizationState;
+  let model: tf.LayersModel;
+  try {
+    norm = parseNormalization(update.normalization_json);
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  try {
+    model = await importModel({ topologyJson: update.topology_json, weightSpecsJson: update.weight_specs_json, weights: Buffer.from(update.weights) });
+  } catch (e) {
+    throw new Error(`${what}: cannot load the tfjs artifacts: ${(e as Error).message}`);
+  }
+  try {
+    checkLayout(model, update.heads, norm);
+  } catch (e) {
+    model.dispose();
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  const heads = update.heads;
+  let disposed = false;
+  return {
+    version: update.model_version,
+    heads,
+    predict(batch: UserFeatures[]): ProfilePrediction[] {
+      if (disposed) throw new Error(`${what} is disposed`);
+      if (batch.length === 0) return [];
+      const enc = encodeBatch(
+        batch.map((u) => rawEncode(u, norm.category_buckets)),
+        norm,
+      );
+      const outs = tf.tidy(() => {
+        const xs = inputTensors(enc);
+        const ys = model.predict(xs);
+        return (Array.isArray(ys) ? ys : [ys]).map((y) => y.dataSync() as Float32Array);
+      });
+      return batch.map((_, i) => decodeRow(heads, outs, batch.length, i));
+    },
+    dispose(): void {
+      if (!disposed) model.dispose();
+      disposed = true;
+    },
+  };
+}
+
+function checkLayout(model: tf.LayersModel, heads: ModelUpdate['heads'], norm: NormalizationState): void {
+  const inputs = model.inputs.map((i) => i.shape[1]);
+  if (inputs.length !== 5 || inputs[0] !== norm.features.length || inputs[1] !== norm.top_keys) {
+    throw new Error(`model inputs ${JSON.stringify(model.inputs.map((i) => i.shape))} do not match the encoding (${norm.features.length} numeric, ${norm.top_keys} keys)`);
+  }
+  if (model.outputs.length !== heads.length) throw new Error(`model has ${model.outputs.length} outputs, heads declare ${heads.length}`);
+  heads.forEach((h, i) => {
+    const units = model.outputs[i].shape[1] ?? 0;
+    const ok = h.kind === 'sigmoid' ? units === 1 : (h.kind === 'softmax' || h.kind === 'multilabel') && units >= h.classes.length;
+    if (!ok) throw new Error(`head ${h.name} (${h.kind}, ${h.classes.length} classes) does not fit output ${i} with ${units} units`);
+  });
+}
+
+function decodeRow(heads: ModelUpdate['heads'], outs: Float32Array[], rows: number, row: number): ProfilePrediction {
+  const p: ProfilePrediction = { attributes: {}, purchasePropensity: null, nextCategories: [] };
+  heads.forEach((h, k) => {
+    const out = outs[k];
+    const width = out.length / rows;
+    if (h.kind === 'softmax') {
+      if (h.classes.length === 0) return;
+      let total = 0;
+      for (let c = 0; c < h.classes.length; c++) total += out[row * width + c];
+      const distribution: Record<string, number> = {};
+      let best = 0;
+      h.classes.forEach((cls, c) => {
+        const v = total > 0 ? out[row * width + c] / total : 1 / h.classes.length;
+        distribution[cls] = v;
+        if (v > distribution[h.classes[best]]) best = c;
+      });
+      p.attributes[h.name] = { value: h.classes[best], confidence: distribution[h.classes[best]], distribution };
+    } else if (h.kind === 'sigmoid') {
+      p.purchasePropensity = out[row]!;
+    } else if (h.kind === 'multilabel' && h.name === NEXT_CATEGORIES_HEAD) {
+      p.nextCategories = h.classes
+        .map((key, c) => ({ key, score: out[row * width + c] }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, NEXT_CATEGORIES_LISTED);
+    }
+  });
+  return p;
+}
