@@ -1,0 +1,57 @@
+/**
+ * The canonical event in its JSON form (CONTRACTS.md "Canonical event"): the HTTP body, the
+ * lines of a canonical NDJSON file, and what the generator and importers produce. Optional
+ * fields are left out rather than set to null so NDJSON stays small.
+ */
+export interface CanonicalEventJson {
+  event_id: string;
+  user_id?: string;
+  anonymous_id?: string;
+  session_id?: string;
+  event_type: string;
+  /** ISO-8601 with zone, or epoch milliseconds. The generator and importers emit epoch ms. */
+  ts: string | number;
+  item_id?: string;
+  category?: string;
+  brand?: string;
+  price?: number;
+  currency?: string;
+  quantity?: number;
+  rating?: number;
+  query?: string;
+  target_user_id?: string;
+  device?: string;
+  os?: string;
+  city?: string;
+  region?: string;
+  country?: string;
+  ip?: string;
+  user_agent?: string;
+  referrer?: string;
+  properties?: Record<string, string>;
+}
+
+/** The twelve canonical event types, in funnel-ish order. */
+export const EVENT_TYPES = [
+  'view',
+  'click',
+  'search',
+  'cart_add',
+  'cart_remove',
+  'favorite',
+  'purchase',
+  'review',
+  'follow',
+  'like',
+  'comment',
+  'share',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** A user's known attribute values, as read from a labels file or emitted by the generator. */
+export interface LabelRow {
+  user_id: string;
+  /** Attribute name → value; null = unknown (masked out of training). */
+  attributes: Record<string, string | null>;
+}

@@ -1,0 +1,7 @@
+// Public entry of the datasets library: import from '@app/datasets' only.
+export * from './canonical-event';
+export { Rng, hash32 } from './prng';
+export { AGE_BANDS, CATEGORIES, CONSUMPTION_LEVELS, GENDERS } from './catalog';
+export type { AgeBand, ConsumptionLevel, Gender } from './catalog';
+export * from './personas';
+export * from './generator';
