@@ -3,6 +3,9 @@ import { selectBackend } from '@app/model';
 import { bootstrapService, createLogger } from '@app/observability';
 import { PublisherModule } from './publisher.module';
 
+/** User ids up to 256 characters must reach the controller (Fastify's default stops at 100). */
+export const PUBLISHER_MAX_PARAM_LENGTH = 16 * 1024;
+
 async function main() {
   const config = loadConfig(publisherConfigSchema);
   const logger = createLogger('profile-publisher', config.LOG_LEVEL);
@@ -16,11 +19,12 @@ async function main() {
     logger,
     host: config.HTTP_HOST,
     port: config.PUBLISHER_PORT,
+    maxParamLength: PUBLISHER_MAX_PARAM_LENGTH,
   });
 }
 
 main().catch((err: unknown) => {
-  // eslint-disable-next-line no-console
+   
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -1,55 +1,158 @@
 import type { ProfileUpdated, UserFeatures } from '@app/contracts';
+import type { ProfilePrediction } from './inference/profile-model';
+import { assessRisk, riskBand } from './risk/risk-scorer';
+import type { SegmentDefinition } from './segments/segment-rules';
 
-export interface Prediction {
-  modelVersion: string;
-  purchasePropensity: number | null;
+/** Known attribute values of one user (null = unknown) and when they were known to hold. */
+export interface KnownAttributes {
+  values: Record<string, string | null>;
+  observedAt: number;
 }
 
+export interface AssemblyInput {
+  features: UserFeatures;
+  previous: ProfileUpdated | undefined;
+  prediction: ProfilePrediction | null;
+  modelVersion: string | null;
+  known: KnownAttributes | undefined;
+  segments: readonly SegmentDefinition[];
+  now: number;
+}
+
+const DAY_MS = 86_400_000;
+const TOP_INTERESTS = 10;
+const MAX_SEEDS = 5;
+
+/** Sections of a profile that changed_fields and freshness speak about. */
+export const SECTIONS = [
+  'attributes',
+  'features',
+  'predictions',
+  'interests',
+  'preferences',
+  'social',
+  'recommendation_seeds',
+  'segments',
+  'risk',
+] as const;
+
 /**
- * Builds a user's profile from their latest features and the model's predictions, and says which
- * top-level sections changed against the previous profile (walking-skeleton form).
+ * Builds a user's full profile from their latest features, known attributes and the model's
+ * predictions (pure: no I/O). `version` is the previous version + 1; whether the result is worth
+ * publishing is decided separately (change-detector.ts).
  */
-export function assembleProfile(
-  f: UserFeatures,
-  previous: ProfileUpdated | undefined,
-  prediction: Prediction | null,
-  now = Date.now(),
-): ProfileUpdated {
-  const features = f.features;
-  const next: ProfileUpdated = {
+export function assembleProfile(input: AssemblyInput): ProfileUpdated {
+  const { features: f, previous, known, now } = input;
+  // Without a fresh prediction the previous one stays, still stamped with the version that made it.
+  const carried = input.prediction === null && previous?.model_version ? previous : undefined;
+  const modelVersion = input.prediction ? input.modelVersion : (carried?.model_version ?? null);
+  const predictions: ProfileUpdated['predictions'] = input.prediction
+    ? {
+        purchase_propensity_24h: round(input.prediction.purchasePropensity, 4),
+        next_categories: input.prediction.nextCategories.map((s) => ({ key: s.key, score: round(s.score, 4) ?? 0 })),
+      }
+    : (carried?.predictions ?? { purchase_propensity_24h: null, next_categories: [] });
+
+  const attributes = buildAttributes(known, input.prediction, carried);
+  const risk = assessRisk(f);
+  const profile: ProfileUpdated = {
     user_id: f.user_id,
     version: (previous?.version ?? 0) + 1,
     as_of: f.as_of,
     computed_at: now,
-    model_version: prediction?.modelVersion ?? null,
-    attributes: previous?.attributes ?? {},
-    features,
-    predictions: { purchase_propensity_24h: prediction?.purchasePropensity ?? null, next_categories: [] },
-    interests: { categories: f.category_scores.slice(0, 10), brands: f.brand_scores.slice(0, 10) },
-    preferences: { price_sensitivity: null, price_ratio: null, brand_loyalty: null, preferred_hours: topHours(features.hour_histogram_30d) },
-    social: {
-      follows_30d: features.follows_30d,
-      likes_30d: features.likes_30d,
-      comments_30d: features.comments_30d,
-      reviews_30d: features.reviews_30d,
-      shares_30d: features.shares_30d,
-      avg_rating: features.avg_rating_30d,
+    model_version: modelVersion,
+    attributes,
+    features: f.features,
+    predictions,
+    interests: {
+      categories: f.category_scores.slice(0, TOP_INTERESTS).map(roundScore),
+      brands: f.brand_scores.slice(0, TOP_INTERESTS).map(roundScore),
     },
-    recommendation_seeds: [],
+    preferences: {
+      price_sensitivity: null,
+      price_ratio: priceRatio(f),
+      brand_loyalty: brandLoyalty(f),
+      preferred_hours: topHours(f.features.hour_histogram_30d),
+    },
+    social: {
+      follows_30d: f.features.follows_30d,
+      likes_30d: f.features.likes_30d,
+      comments_30d: f.features.comments_30d,
+      reviews_30d: f.features.reviews_30d,
+      shares_30d: f.features.shares_30d,
+      avg_rating: f.features.avg_rating_30d,
+    },
+    recommendation_seeds: recommendationSeeds(f, predictions),
     segments: [],
-    risk: { score: 0, reasons: [] },
-    freshness: { features: f.as_of, ingested: f.ingested_at },
+    risk: { score: risk.score, reasons: risk.reasons },
+    freshness: {},
     changed_fields: [],
   };
-  next.changed_fields = changedSections(previous, next);
-  return next;
+  profile.preferences.price_sensitivity = priceBand(profile.preferences.price_ratio);
+  const ctx = segmentContext(profile);
+  profile.segments = input.segments.filter((s) => s.test(ctx)).map((s) => s.name).sort();
+  profile.freshness = freshness(profile, f, known, input.prediction !== null, carried ?? previous);
+  profile.changed_fields = changedFields(previous, profile);
+  return profile;
 }
 
-const SECTIONS = ['attributes', 'features', 'predictions', 'interests', 'preferences', 'social', 'recommendation_seeds', 'segments', 'risk'] as const;
+function buildAttributes(
+  known: KnownAttributes | undefined,
+  prediction: ProfilePrediction | null,
+  carried: ProfileUpdated | undefined,
+): ProfileUpdated['attributes'] {
+  const out: ProfileUpdated['attributes'] = {};
+  if (prediction) {
+    for (const [name, p] of Object.entries(prediction.attributes)) {
+      const distribution: Record<string, number> = {};
+      for (const [cls, q] of Object.entries(p.distribution)) distribution[cls] = round(q, 4) ?? 0;
+      out[name] = { value: p.value, source: 'predicted', confidence: round(p.confidence, 4), distribution };
+    }
+  } else if (carried) {
+    for (const [name, a] of Object.entries(carried.attributes)) if (a.source === 'predicted') out[name] = a;
+  }
+  // The shop's own value beats any prediction.
+  for (const [name, value] of Object.entries(known?.values ?? {})) {
+    if (value !== null) out[name] = { value, source: 'known', confidence: null, distribution: {} };
+  }
+  return sortKeys(out);
+}
 
-export function changedSections(prev: ProfileUpdated | undefined, next: ProfileUpdated): string[] {
-  if (!prev) return [...SECTIONS];
-  return SECTIONS.filter((s) => JSON.stringify(prev[s]) !== JSON.stringify(next[s]));
+/**
+ * Purchased vs viewed unit price, averaged over the categories where the user did both, weighted
+ * by the purchases behind it. Below 1: buys cheaper than what they browse (price sensitive).
+ */
+export function priceRatio(f: UserFeatures): number | null {
+  let num = 0;
+  let den = 0;
+  for (const c of f.category_prices) {
+    if (c.avg_view_price && c.avg_view_price > 0 && c.avg_purchase_price !== null && c.purchases_with_price > 0) {
+      num += (c.avg_purchase_price / c.avg_view_price) * c.purchases_with_price;
+      den += c.purchases_with_price;
+    }
+  }
+  return den > 0 ? round(num / den, 4) : null;
+}
+
+/** Price-sensitivity band from the price ratio: high < 0.85 ≤ medium ≤ 1.05 < low. */
+export function priceBand(ratio: number | null): string | null {
+  if (ratio === null) return null;
+  return ratio < 0.85 ? 'high' : ratio <= 1.05 ? 'medium' : 'low';
+}
+
+/**
+ * Brand loyalty 0-1: the Herfindahl-Hirschman index of the decayed brand interest, normalised
+ * so one brand = 1 and an even spread over n brands = 0. Null without brand data; with a
+ * single brand seen it is 1.
+ */
+export function brandLoyalty(f: UserFeatures): number | null {
+  const scores = f.brand_scores.map((b) => b.score).filter((s) => s > 0);
+  const total = scores.reduce((a, b) => a + b, 0);
+  if (scores.length === 0 || total <= 0) return null;
+  if (scores.length === 1) return 1;
+  const hhi = scores.reduce((a, s) => a + (s / total) ** 2, 0);
+  const n = scores.length;
+  return round((hhi - 1 / n) / (1 - 1 / n), 4);
 }
 
 function topHours(hist: readonly number[], n = 3): number[] {
@@ -59,4 +162,126 @@ function topHours(hist: readonly number[], n = 3): number[] {
     .sort((a, b) => b[0] - a[0] || a[1] - b[1])
     .slice(0, n)
     .map(([, h]) => h);
+}
+
+/**
+ * Categories to recommend from, strongest first, each with the reason that put it there:
+ * `predicted_next` (the model expects interest in the next 24 h), `recent_interest` (high decayed
+ * interest, score relative to the top category), `viewed_not_bought` (browsed with prices, no
+ * purchase yet), `repeat_purchase` (bought there before).
+ */
+export function recommendationSeeds(f: UserFeatures, predictions: ProfileUpdated['predictions']): ProfileUpdated['recommendation_seeds'] {
+  const best = new Map<string, { reason: string; score: number }>();
+  const offer = (category: string, reason: string, score: number) => {
+    const s = round(score, 4) ?? 0;
+    const cur = best.get(category);
+    if (!cur || s > cur.score) best.set(category, { reason, score: s });
+  };
+  for (const n of predictions.next_categories) if (n.score >= 0.2) offer(n.key, 'predicted_next', n.score);
+  const top = f.category_scores[0]?.score ?? 0;
+  if (top > 0) for (const c of f.category_scores.slice(0, 3)) offer(c.key, 'recent_interest', (0.9 * c.score) / top);
+  for (const c of f.category_prices) {
+    if (c.views_with_price >= 3 && c.purchases_with_price === 0) offer(c.category, 'viewed_not_bought', Math.min(0.6, 0.1 * c.views_with_price));
+    else if (c.purchases_with_price > 0) offer(c.category, 'repeat_purchase', 0.4);
+  }
+  return [...best.entries()]
+    .map(([category, v]) => ({ category, reason: v.reason, score: v.score }))
+    .sort((a, b) => b.score - a.score || a.category.localeCompare(b.category))
+    .slice(0, MAX_SEEDS);
+}
+
+/** What segment rules see: the profile plus a few derived values (docs/profiles.md). */
+export function segmentContext(p: ProfileUpdated): object {
+  return {
+    ...p,
+    derived: {
+      account_age_days: Math.max(0, (p.as_of - p.features.first_event_at) / DAY_MS),
+      risk_band: riskBand(p.risk.score),
+      top_category: p.interests.categories[0]?.key ?? null,
+      top_brand: p.interests.brands[0]?.key ?? null,
+    },
+  };
+}
+
+function freshness(
+  p: ProfileUpdated,
+  f: UserFeatures,
+  known: KnownAttributes | undefined,
+  predictedNow: boolean,
+  previous: ProfileUpdated | undefined,
+): Record<string, number> {
+  const predictedAt = predictedNow ? f.as_of : (previous?.freshness.predictions ?? null);
+  const out: Record<string, number> = {
+    features: f.as_of,
+    interests: f.as_of,
+    preferences: f.as_of,
+    social: f.as_of,
+    recommendation_seeds: f.as_of,
+    segments: f.as_of,
+    risk: f.as_of,
+    ingested: f.ingested_at,
+  };
+  if (predictedAt !== null && p.model_version !== null) out.predictions = predictedAt;
+  const attrTimes = [known?.observedAt, Object.values(p.attributes).some((a) => a.source === 'predicted') ? (predictedAt ?? undefined) : undefined];
+  const attrAt = Math.max(...attrTimes.filter((t): t is number => t !== undefined));
+  if (Number.isFinite(attrAt)) out.attributes = attrAt;
+  return out;
+}
+
+/** Sections that changed, plus `attributes.<name>` and `segments.<name>` paths for finer consumers. */
+export function changedFields(prev: ProfileUpdated | undefined, next: ProfileUpdated): string[] {
+  if (!prev) return [...SECTIONS];
+  const out: string[] = [];
+  for (const s of SECTIONS) {
+    if (JSON.stringify(prev[s]) !== JSON.stringify(next[s])) out.push(s);
+  }
+  const names = new Set([...Object.keys(prev.attributes), ...Object.keys(next.attributes)]);
+  for (const n of [...names].sort()) {
+    if (prev.attributes[n]?.value !== next.attributes[n]?.value || prev.attributes[n]?.source !== next.attributes[n]?.source) out.push(`attributes.${n}`);
+  }
+  const before = new Set(prev.segments);
+  const after = new Set(next.segments);
+  for (const s of [...new Set([...before, ...after])].sort()) if (before.has(s) !== after.has(s)) out.push(`segments.${s}`);
+  return out;
+}
+
+function roundScore(s: { key: string; score: number }) {
+  return { key: s.key, score: round(s.score, 4) ?? 0 };
+}
+
+function round(x: number | null, digits: number): number | null {
+  if (x === null || !Number.isFinite(x)) return null;
+  const m = 10 ** digits;
+  return Math.round(x * m) / m;
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!;
+  return out;
+}
+
+/**
+ * A new version of an existing profile without new features: known attributes changed
+ * (user.attributes.v1) or the segment rules were reloaded. Predictions already in the profile are
+ * kept; known values override them; segments are evaluated again.
+ */
+export function reviseProfile(
+  prev: ProfileUpdated,
+  known: KnownAttributes | undefined,
+  segments: readonly SegmentDefinition[],
+  now: number,
+): ProfileUpdated {
+  const attributes: ProfileUpdated['attributes'] = {};
+  for (const [name, a] of Object.entries(prev.attributes)) if (a.source === 'predicted') attributes[name] = a;
+  for (const [name, value] of Object.entries(known?.values ?? {})) {
+    if (value !== null) attributes[name] = { value, source: 'known', confidence: null, distribution: {} };
+  }
+  const next: ProfileUpdated = { ...prev, version: prev.version + 1, computed_at: now, attributes: sortKeys(attributes), changed_fields: [] };
+  next.segments = segments.filter((s) => s.test(segmentContext(next))).map((s) => s.name).sort();
+  const freshness: Record<string, number> = { ...prev.freshness, segments: Math.max(prev.freshness.segments ?? 0, prev.as_of) };
+  if (known) freshness.attributes = Math.max(prev.freshness.attributes ?? 0, known.observedAt);
+  next.freshness = freshness;
+  next.changed_fields = changedFields(prev, next);
+  return next;
 }

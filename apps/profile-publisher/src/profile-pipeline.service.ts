@@ -1,119 +1,313 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
-import { ClickHouseStore, toDateTimeString } from '@app/clickhouse';
-import { ALL_TOPIC_SPECS, Codecs, ProfileUpdated, Topics, UserFeatures } from '@app/contracts';
-import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer } from '@app/kafka';
-import { FEATURE_VECTOR_WIDTH, featureVector } from '@app/model';
+import type { PublisherConfig } from '@app/config';
+import {
+  ALL_TOPIC_SPECS,
+  buildDeadLetter,
+  Codecs,
+  DeadLetter,
+  DeadLetterReasons,
+  ProfileUpdated,
+  Topics,
+  UserFeatures,
+} from '@app/contracts';
+import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
 import { HealthRegistry, LOGGER, Metrics } from '@app/observability';
-import { ModelRegistry } from './model-registry';
-import { assembleProfile, Prediction } from './profile-assembler';
+import { ChangeThresholds, materialChanges } from './change-detector';
+import { ModelRegistry } from './inference/model-registry';
+import { KnownAttributesStore } from './known-attributes.store';
+import { assembleProfile, reviseProfile } from './profile-assembler';
 import { ProfileCache } from './profile-cache';
+import { ProfileRepository, SegmentTransition } from './profile.repository';
+import { SegmentRuleSet } from './segments/segment-rule-set';
+import { PUBLISHER_CONFIG } from './tokens';
 
-/** user.features.v1 + model.updates.v1 → profile.updated.v1, ClickHouse and the lookup cache. */
+const SERVICE = 'profile-publisher';
+
+/**
+ * user.features.v1 (+ model.updates.v1, user.attributes.v1) → profile.updated.v1, ClickHouse and
+ * the lookup cache. Per batch: decode (dead-letter what does not), keep the newest state per
+ * user, batched inference with one model version, assemble, keep only material changes, write
+ * ClickHouse (durable), then produce, then update the cache; offsets are committed after that.
+ *
+ * TRICKY: features, attribute updates and segment reloads all produce new versions of the same
+ * users' profiles, so they run one at a time (`exclusive`): two versions computed concurrently
+ * from the same previous profile would share a version number.
+ */
 @Injectable()
 export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy {
-  private features: BatchConsumer | null = null;
-  private models: BatchConsumer | null = null;
+  private consumers: BatchConsumer[] = [];
   private producer: MessageProducer | null = null;
-  private readonly published;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly thresholds: ChangeThresholds;
+  private readonly m;
 
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(PUBLISHER_CONFIG) config: PublisherConfig,
     private readonly bus: KafkaBus,
-    private readonly store: ClickHouseStore,
+    private readonly repo: ProfileRepository,
     private readonly cache: ProfileCache,
     private readonly registry: ModelRegistry,
+    private readonly rules: SegmentRuleSet,
+    private readonly known: KnownAttributesStore,
     private readonly health: HealthRegistry,
     metrics: Metrics,
   ) {
-    this.published = metrics.counter('portrait_profiles_published_total', 'Profiles published');
+    this.thresholds = {
+      minCountChange: config.PUBLISHER_MIN_COUNT_CHANGE,
+      minScoreDelta: config.PUBLISHER_MIN_SCORE_DELTA,
+      maxStalenessMs: config.PUBLISHER_MAX_STALENESS_MS,
+    };
+    this.warmLimit = config.PUBLISHER_WARM_PROFILES;
+    this.m = {
+      inputs: metrics.counter('portrait_publisher_features_in_total', 'UserFeatures messages consumed'),
+      published: metrics.counter('portrait_profiles_published_total', 'Profile versions published'),
+      suppressed: metrics.counter('portrait_profiles_suppressed_total', 'Profiles computed but not published (no material change)'),
+      perInput: metrics.gauge('portrait_publisher_messages_per_input', 'Published profiles per consumed features message since start'),
+      deadLetters: metrics.counter('portrait_publisher_dead_letters_total', 'Input messages dead-lettered'),
+      modelLoads: metrics.counter('portrait_publisher_model_loads_total', 'Model versions loaded'),
+      modelRejections: metrics.counter('portrait_publisher_model_rejections_total', 'Model versions rejected (undecodable or failed to load)'),
+      freshness: metrics.histogram('portrait_profile_freshness_seconds', 'Profile published minus newest event ingested', [], [
+        0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+      ]),
+      batchSeconds: metrics.histogram('portrait_publisher_batch_seconds', 'Time to process one features batch', [], [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]),
+    };
   }
+
+  private readonly warmLimit: number;
+  private inputsSeen = 0;
+  private publishedCount = 0;
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics(ALL_TOPIC_SPECS);
     this.producer = await this.bus.producer();
-    // Every replica needs every model version: a group of its own, read from the beginning.
-    this.models = this.bus.consumer({
+    const warm = await this.repo.mostRecent(this.warmLimit);
+    for (let i = warm.length - 1; i >= 0; i--) this.cache.put(warm[i]);
+    this.logger.info({ event: 'cache_warmed', profiles: warm.length }, 'profile cache warmed from ClickHouse');
+    this.rules.start();
+
+    // Every replica needs every model version and every known attribute: groups of their own.
+    const models = this.bus.consumer({
       groupId: `profile-publisher-models-${randomUUID()}`,
       topics: [Topics.ModelUpdates],
       handler: (messages) => this.onModels(messages),
     });
-    this.features = this.bus.consumer({
+    const attributes = this.bus.consumer({
+      groupId: `profile-publisher-attributes-${randomUUID()}`,
+      topics: [Topics.UserAttributes],
+      handler: (messages) => this.exclusive(() => this.onAttributes(messages)),
+    });
+    const features = this.bus.consumer({
       groupId: 'profile-publisher',
       topics: [Topics.UserFeatures],
-      handler: (messages) => this.onFeatures(messages),
+      handler: (messages) => this.exclusive(() => this.onFeatures(messages)),
     });
-    const [models, features] = [this.models, this.features];
-    this.health.register('features_consumer', () => features.health());
+    this.consumers = [models, attributes, features];
     this.health.register('models_consumer', () => models.health());
+    this.health.register('attributes_consumer', () => attributes.health());
+    this.health.register('features_consumer', () => features.health());
+    this.health.register('segment_rules', () => ({
+      ok: true,
+      detail: this.rules.lastError ? `kept previous rules; last rejection: ${this.rules.lastError.rule}: ${this.rules.lastError.reason}` : `${this.rules.names.length} segments`,
+    }));
     await models.start();
+    await attributes.start();
     await features.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.features?.disconnect();
-    await this.models?.disconnect();
+    this.rules.stop();
+    for (const c of [...this.consumers].reverse()) await c.disconnect();
+    await this.chain.catch(() => undefined);
+    this.registry.dispose();
+  }
+
+  /** Re-evaluates cached profiles after a rule reload; membership changes are published. */
+  async reevaluateSegments(): Promise<number> {
+    return this.exclusive(async () => {
+      const revised: ProfileUpdated[] = [];
+      const now = Date.now();
+      for (const prev of this.cache.recent(this.cache.size)) {
+        const next = reviseProfile(prev, this.known.get(prev.user_id), this.rules.current, now);
+        if (next.segments.join(',') !== prev.segments.join(',')) revised.push(next);
+      }
+      await this.publish(revised, new Map(this.cache.recent(this.cache.size).map((p) => [p.user_id, p])));
+      return revised.length;
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   private async onModels(messages: IncomingMessage[]): Promise<void> {
-    const last = messages[messages.length - 1];
-    if (!last?.value) return;
-    const r = Codecs.ModelUpdate.tryDecode(last.value);
-    if (!r.ok) {
-      this.logger.error({ event: 'model_update_rejected', reason: r.error }, 'undecodable model update; keeping the current model');
-      return;
+    // Newest first: the newest version that loads wins; older ones need not be loaded at all.
+    const dead: DeadLetter[] = [];
+    const candidates = [];
+    for (const m of messages) {
+      const r = m.value ? Codecs.ModelUpdate.tryDecode(m.value) : null;
+      if (r?.ok) candidates.push(r.value);
+      else {
+        this.m.modelRejections.inc();
+        const reason = r ? r.error.message : 'empty message';
+        this.logger.error({ event: 'model_update_rejected', offset: m.offset, reason }, 'undecodable model update; keeping the current model');
+        dead.push(this.deadLetter(m, reason, r ? r.reasonCode : DeadLetterReasons.CorruptAvro, 'decode_model'));
+      }
     }
-    try {
-      const loaded = await this.registry.load(r.value);
-      this.logger.info({ event: 'model_loaded', version: loaded.version }, 'model version loaded');
-    } catch (e) {
-      this.logger.error({ event: 'model_update_rejected', version: r.value.model_version, err: e }, 'model failed to load; keeping the current model');
+    for (const update of candidates.reverse()) {
+      const outcome = await this.registry.load(update);
+      if (outcome.status === 'loaded') {
+        this.m.modelLoads.inc();
+        this.logger.info({ event: 'model_loaded', version: outcome.version, previous: outcome.previous }, 'model version loaded');
+        break;
+      }
+      if (outcome.status === 'unchanged') break;
+      this.m.modelRejections.inc();
+      this.logger.error(
+        { event: 'model_update_rejected', version: outcome.version, reason: outcome.reason, kept: outcome.kept },
+        `model ${outcome.version} failed to load (${outcome.reason}); keeping ${outcome.kept ?? 'no model'}`,
+      );
     }
+    await this.sendDeadLetters(dead);
+  }
+
+  private async onAttributes(messages: IncomingMessage[]): Promise<void> {
+    const dead: DeadLetter[] = [];
+    const touched = new Set<string>();
+    for (const m of messages) {
+      const r = m.value ? Codecs.UserAttributes.tryDecode(m.value) : null;
+      if (r?.ok) {
+        if (this.known.apply(r.value)) touched.add(r.value.user_id);
+      } else dead.push(this.deadLetter(m, r ? r.error.message : 'empty message', r ? r.reasonCode : DeadLetterReasons.CorruptAvro, 'decode_attributes'));
+    }
+    if (touched.size > 0) {
+      const previous = await this.previousProfiles([...touched]);
+      const now = Date.now();
+      const revised: ProfileUpdated[] = [];
+      for (const prev of previous.values()) revised.push(reviseProfile(prev, this.known.get(prev.user_id), this.rules.current, now));
+      await this.publish(
+        revised.filter((p) => materialChanges(previous.get(p.user_id), p, this.thresholds).length > 0),
+        previous,
+      );
+    }
+    await this.sendDeadLetters(dead);
   }
 
   private async onFeatures(messages: IncomingMessage[]): Promise<void> {
-    const batch: UserFeatures[] = [];
+    const started = process.hrtime.bigint();
+    const dead: DeadLetter[] = [];
+    // Each message is the user's whole current state: the last one per user in the batch is enough.
+    const latest = new Map<string, UserFeatures>();
     for (const m of messages) {
       const r = m.value ? Codecs.UserFeatures.tryDecode(m.value) : null;
-      if (r?.ok) batch.push(r.value);
-      else this.logger.warn({ event: 'features_undecodable', offset: m.offset }, 'skipping undecodable features');
+      if (r?.ok) {
+        latest.delete(r.value.user_id);
+        latest.set(r.value.user_id, r.value);
+      } else {
+        const reason = r ? r.error.message : 'empty message';
+        this.logger.warn({ event: 'features_dead_lettered', offset: m.offset, reason }, 'undecodable features message dead-lettered');
+        dead.push(this.deadLetter(m, reason, r ? r.reasonCode : DeadLetterReasons.CorruptAvro, 'decode_features'));
+      }
     }
-    if (batch.length === 0) return;
-    const predictions = this.predict(batch);
+    this.inputsSeen += messages.length;
+    this.m.inputs.inc(messages.length);
+
+    const previous = await this.previousProfiles([...latest.keys()]);
+    // Replays can deliver states older than what was published: never go back in event time.
+    const batch = [...latest.values()].filter((f) => {
+      const prev = previous.get(f.user_id);
+      return !prev || f.as_of >= prev.as_of;
+    });
+    const { version, predictions } = this.predict(batch);
     const now = Date.now();
-    const profiles: ProfileUpdated[] = batch.map((f, i) => assembleProfile(f, this.cache.get(f.user_id), predictions[i] ?? null, now));
-    await this.store.insert(
-      'user_profiles',
-      profiles.map((p) => ({
-        user_id: p.user_id,
-        version: p.version,
-        as_of: toDateTimeString(p.as_of),
-        computed_at: toDateTimeString(p.computed_at),
-        model_version: p.model_version ?? '',
-        segments: p.segments,
-        risk_score: p.risk.score,
-        profile_json: JSON.stringify(p),
-      })),
-    );
-    await this.producer!.send(
-      this.bus.topic(Topics.ProfileUpdated),
-      profiles.map((p) => ({ key: p.user_id, value: Codecs.ProfileUpdated.encode(p), timestamp: p.as_of })),
-    );
-    for (const p of profiles) this.cache.put(p);
-    this.published.inc(profiles.length);
+    const segments = this.rules.current;
+    const changed: ProfileUpdated[] = [];
+    batch.forEach((f, i) => {
+      const prev = previous.get(f.user_id);
+      const next = assembleProfile({
+        features: f,
+        previous: prev,
+        prediction: predictions[i] ?? null,
+        modelVersion: version,
+        known: this.known.get(f.user_id),
+        segments,
+        now,
+      });
+      if (materialChanges(prev, next, this.thresholds).length > 0) changed.push(next);
+    });
+    this.m.suppressed.inc(messages.length - dead.length - changed.length);
+    await this.publish(changed, previous);
+    await this.sendDeadLetters(dead);
+    this.m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  private predict(batch: UserFeatures[]): (Prediction | null)[] {
-    const loaded = this.registry.model;
-    if (!loaded) return batch.map(() => null);
-    const x = new Float32Array(batch.length * FEATURE_VECTOR_WIDTH);
-    batch.forEach((f, i) => featureVector(f.features, x, i * FEATURE_VECTOR_WIDTH));
-    const values = tf.tidy(() => {
-      const out = loaded.model.predict(tf.tensor2d(x, [batch.length, FEATURE_VECTOR_WIDTH])) as tf.Tensor;
-      return out.dataSync();
+  private predict(batch: UserFeatures[]) {
+    try {
+      return this.registry.predict(batch);
+    } catch (e) {
+      // A model that loaded but cannot score this batch: profiles go out without fresh predictions.
+      this.logger.error({ event: 'inference_failed', version: this.registry.version, err: e }, 'inference failed; publishing without predictions');
+      return { version: null, predictions: batch.map(() => null) };
+    }
+  }
+
+  /** Previous published profile per user: the cache, else ClickHouse (keeps `version` monotonic across restarts). */
+  private async previousProfiles(userIds: string[]): Promise<Map<string, ProfileUpdated>> {
+    const out = new Map<string, ProfileUpdated>();
+    const missing: string[] = [];
+    for (const id of userIds) {
+      const p = this.cache.get(id);
+      if (p) out.set(id, p);
+      else missing.push(id);
+    }
+    for (const p of await this.repo.latestFor(missing)) out.set(p.user_id, p);
+    return out;
+  }
+
+  private async publish(profiles: ProfileUpdated[], previous: Map<string, ProfileUpdated>): Promise<void> {
+    if (profiles.length === 0) return;
+    const transitions: SegmentTransition[] = [];
+    for (const p of profiles) {
+      const before = new Set(previous.get(p.user_id)?.segments ?? []);
+      const after = new Set(p.segments);
+      for (const s of after) if (!before.has(s)) transitions.push({ segment: s, userId: p.user_id, action: 'enter', at: p.as_of, profileVersion: p.version });
+      for (const s of before) if (!after.has(s)) transitions.push({ segment: s, userId: p.user_id, action: 'leave', at: p.as_of, profileVersion: p.version });
+    }
+    await this.repo.write(profiles, transitions);
+    const messages: OutgoingMessage[] = profiles.map((p) => ({ key: p.user_id, value: Codecs.ProfileUpdated.encode(p), timestamp: p.computed_at }));
+    await this.producer!.send(this.bus.topic(Topics.ProfileUpdated), messages);
+    const publishedAt = Date.now();
+    for (const p of profiles) {
+      this.cache.put(p);
+      const ingested = p.freshness.ingested;
+      if (ingested !== undefined && p.changed_fields.includes('features')) this.m.freshness.observe(Math.max(0, publishedAt - ingested) / 1000);
+    }
+    this.publishedCount += profiles.length;
+    this.m.published.inc(profiles.length);
+    if (this.inputsSeen > 0) this.m.perInput.set(this.publishedCount / this.inputsSeen);
+  }
+
+  private deadLetter(m: IncomingMessage, error: string, reasonCode: string, stage: string): DeadLetter {
+    this.m.deadLetters.inc();
+    return buildDeadLetter({
+      payload: m.value ?? Buffer.alloc(0),
+      error,
+      reasonCode,
+      stage,
+      service: SERVICE,
+      source: { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, headers: m.headers },
     });
-    return batch.map((_, i) => ({ modelVersion: loaded.version, purchasePropensity: values[i] ?? null }));
+  }
+
+  private async sendDeadLetters(dead: DeadLetter[]): Promise<void> {
+    if (dead.length === 0) return;
+    await this.producer!.send(
+      this.bus.topic(Topics.ClickstreamDlq),
+      dead.map((d) => ({ key: d.key, value: Codecs.DeadLetter.encode(d) })),
+    );
   }
 }

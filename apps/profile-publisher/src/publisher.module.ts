@@ -1,18 +1,27 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { ClickHouseModule } from '@app/clickhouse';
+import { ClickHouseModule, ClickHouseStore } from '@app/clickhouse';
 import type { PublisherConfig } from '@app/config';
 import { KafkaModule } from '@app/kafka';
 import { ObservabilityModule } from '@app/observability';
-import { ModelRegistry } from './model-registry';
+import { ModelRegistry } from './inference/model-registry';
+import { loadAnyProfileModel, ProfileModelLoader } from './inference/profile-model';
+import { KnownAttributesStore } from './known-attributes.store';
 import { ProfileCache } from './profile-cache';
-import { ProfilesController } from './profiles.controller';
 import { ProfilePipeline } from './profile-pipeline.service';
+import { ProfileRepository } from './profile.repository';
+import { ProfilesController, SegmentsController } from './profiles.controller';
+import { SegmentRuleSet } from './segments/segment-rule-set';
 import { PUBLISHER_CONFIG } from './tokens';
+
+export interface PublisherModuleOptions {
+  /** How model versions become runnable models (tests inject failing loaders). */
+  modelLoader?: ProfileModelLoader;
+}
 
 @Module({})
 export class PublisherModule {
-  static forRoot(config: PublisherConfig, logger: Logger): DynamicModule {
+  static forRoot(config: PublisherConfig, logger: Logger, options: PublisherModuleOptions = {}): DynamicModule {
     return {
       module: PublisherModule,
       imports: [
@@ -29,8 +38,16 @@ export class PublisherModule {
           logger,
         ),
       ],
-      controllers: [ProfilesController],
-      providers: [{ provide: PUBLISHER_CONFIG, useValue: config }, ProfileCache, ModelRegistry, ProfilePipeline],
+      controllers: [ProfilesController, SegmentsController],
+      providers: [
+        { provide: PUBLISHER_CONFIG, useValue: config },
+        { provide: ProfileCache, useValue: new ProfileCache(config.PUBLISHER_CACHE_SIZE) },
+        { provide: ModelRegistry, useValue: new ModelRegistry(options.modelLoader ?? loadAnyProfileModel) },
+        { provide: SegmentRuleSet, useValue: new SegmentRuleSet(config.PUBLISHER_SEGMENTS_FILE, logger, config.PUBLISHER_SEGMENTS_POLL_MS) },
+        { provide: KnownAttributesStore, useValue: new KnownAttributesStore() },
+        { provide: ProfileRepository, useFactory: (store: ClickHouseStore) => new ProfileRepository(store), inject: [ClickHouseStore] },
+        ProfilePipeline,
+      ],
     };
   }
 }

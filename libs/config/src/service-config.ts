@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigSchema, envInt, envList } from './config';
+import { baseConfigSchema, envInt, envList, envNumber } from './config';
 
 /** Default HTTP ports (CONTRACTS.md): ingestor 3001, aggregator 3002, trainer 3003, publisher 3004. */
 export const DEFAULT_PORTS = {
@@ -32,6 +32,20 @@ export const publisherConfigSchema = baseConfigSchema.extend({
   PUBLISHER_PORT: envInt(DEFAULT_PORTS['profile-publisher'], 0, 65535),
   PORTRAIT_READ_KEYS: envList,
   PUBLISHER_BACKEND: z.enum(['gpu', 'node', 'wasm', 'cpu']).optional(),
+  /** Segment rules (JSON); reloaded on change without restart. */
+  PUBLISHER_SEGMENTS_FILE: z.string().min(1).default('config/segments.json'),
+  /** Poll interval of the segment file, the fallback where fs.watch misses changes. */
+  PUBLISHER_SEGMENTS_POLL_MS: envInt(2000, 50),
+  /** Profiles kept in memory for the lookup API; misses fall back to ClickHouse. */
+  PUBLISHER_CACHE_SIZE: envInt(200_000, 1),
+  /** Profiles loaded into the cache at start (most recently computed first). */
+  PUBLISHER_WARM_PROFILES: envInt(100_000, 0),
+  /** Publish-on-change thresholds: relative change of a count (|new-old| / max(old,1)). */
+  PUBLISHER_MIN_COUNT_CHANGE: envNumber(0.1, 0),
+  /** Absolute change of a 0-1 score (risk, propensity, confidence, loyalty ...). */
+  PUBLISHER_MIN_SCORE_DELTA: envNumber(0.05, 0),
+  /** Publish anyway when the last published profile reflects events older than this (event time). */
+  PUBLISHER_MAX_STALENESS_MS: envInt(60 * 60 * 1000, 0),
 });
 
 export type IngestorConfig = z.infer<typeof ingestorConfigSchema>;

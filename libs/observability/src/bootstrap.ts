@@ -14,6 +14,8 @@ export interface ServiceBootstrapOptions {
   port: number;
   /** Fastify body limit in bytes. */
   bodyLimit?: number;
+  /** Longest path parameter Fastify routes (its default, 100, answers longer ids with 404). */
+  maxParamLength?: number;
   /** false: the service registers its own content-type parsers in `configure`. */
   bodyParser?: boolean;
   /** Extra Fastify set-up (content-type parsers, ...), before listen. */
@@ -26,7 +28,7 @@ export interface ServiceBootstrapOptions {
  * flush, producers disconnect last).
  */
 export async function bootstrapService(opts: ServiceBootstrapOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024, trustProxy: false });
+  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024, trustProxy: false, maxParamLength: opts.maxParamLength ?? 100 });
   const app = await NestFactory.create<NestFastifyApplication>(opts.module as never, adapter, {
     logger: new PinoNestLogger(opts.logger),
     bufferLogs: false,

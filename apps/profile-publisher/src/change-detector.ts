@@ -1,0 +1,74 @@
+import type { Features, ProfileUpdated } from '@app/contracts';
+import { riskBand } from './risk/risk-scorer';
+
+export interface ChangeThresholds {
+  /** Relative change of a count or amount: |new - old| / max(|old|, 1). */
+  minCountChange: number;
+  /** Absolute change of a 0-1 score (risk, propensity, confidence, loyalty, rates). */
+  minScoreDelta: number;
+  /** Publish anyway when the last published profile is this much older in event time. */
+  maxStalenessMs: number;
+}
+
+export const DEFAULT_THRESHOLDS: ChangeThresholds = { minCountChange: 0.1, minScoreDelta: 0.05, maxStalenessMs: 3_600_000 };
+
+const RATE_FEATURES = new Set<keyof Features>(['view_to_cart_rate_30d', 'cart_to_purchase_rate_30d']);
+// Times move with every event and say nothing material by themselves.
+const IGNORED_FEATURES = new Set<keyof Features>(['last_event_at', 'first_event_at', 'hour_histogram_30d', 'days_since_last_purchase', 'avg_events_per_session_30d']);
+
+/**
+ * Why `next` is worth publishing against the last published profile (empty = not material),
+ * so a busy user whose counts creep up by one event at a time does not flood the topic, while a
+ * first purchase, a new segment, a changed attribute or a risk band change always goes out.
+ */
+export function materialChanges(prev: ProfileUpdated | undefined, next: ProfileUpdated, t: ChangeThresholds): string[] {
+  if (!prev) return ['new_profile'];
+  const why: string[] = [];
+  const relative = (a: number, b: number) => Math.abs(b - a) / Math.max(Math.abs(a), 1);
+  const score = (a: number | null, b: number | null) => (a === null) !== (b === null) || (a !== null && b !== null && Math.abs(b - a) >= t.minScoreDelta);
+
+  for (const k of Object.keys(next.features) as (keyof Features)[]) {
+    if (IGNORED_FEATURES.has(k)) continue;
+    const a = prev.features[k];
+    const b = next.features[k];
+    if (typeof a !== 'number' || typeof b !== 'number') {
+      if ((a === null) !== (b === null)) why.push(`features.${k}`);
+      continue;
+    }
+    if (RATE_FEATURES.has(k) ? Math.abs(b - a) >= t.minScoreDelta : a !== b && relative(a, b) >= t.minCountChange) why.push(`features.${k}`);
+  }
+  if ((prev.features.days_since_last_purchase === null) !== (next.features.days_since_last_purchase === null)) why.push('features.days_since_last_purchase');
+
+  if (prev.model_version === null && next.model_version !== null) why.push('model_version');
+  if (score(prev.predictions.purchase_propensity_24h, next.predictions.purchase_propensity_24h)) why.push('predictions.purchase_propensity_24h');
+  if (keys(prev.predictions.next_categories, 3) !== keys(next.predictions.next_categories, 3)) why.push('predictions.next_categories');
+
+  const names = new Set([...Object.keys(prev.attributes), ...Object.keys(next.attributes)]);
+  for (const n of names) {
+    const a = prev.attributes[n];
+    const b = next.attributes[n];
+    if (a?.value !== b?.value || a?.source !== b?.source) why.push(`attributes.${n}`);
+    else if (score(a?.confidence ?? null, b?.confidence ?? null)) why.push(`attributes.${n}.confidence`);
+  }
+
+  if (keys(prev.interests.categories, 3) !== keys(next.interests.categories, 3)) why.push('interests.categories');
+  if (keys(prev.interests.brands, 3) !== keys(next.interests.brands, 3)) why.push('interests.brands');
+  if (prev.preferences.price_sensitivity !== next.preferences.price_sensitivity) why.push('preferences.price_sensitivity');
+  if (score(prev.preferences.brand_loyalty, next.preferences.brand_loyalty)) why.push('preferences.brand_loyalty');
+  if (prev.preferences.preferred_hours[0] !== next.preferences.preferred_hours[0]) why.push('preferences.preferred_hours');
+  if (prev.recommendation_seeds[0]?.category !== next.recommendation_seeds[0]?.category) why.push('recommendation_seeds');
+
+  if (prev.segments.join(',') !== next.segments.join(',')) why.push('segments');
+  if (riskBand(prev.risk.score) !== riskBand(next.risk.score)) why.push('risk.band');
+  else if (Math.abs(prev.risk.score - next.risk.score) >= t.minScoreDelta) why.push('risk.score');
+
+  if (why.length === 0 && next.as_of - prev.as_of >= t.maxStalenessMs) why.push('stale');
+  return why;
+}
+
+function keys(list: readonly { key: string }[], n: number): string {
+  return list
+    .slice(0, n)
+    .map((s) => s.key)
+    .join('\u0000');
+}
