@@ -5,3 +5,5 @@ export { AGE_BANDS, CATEGORIES, CONSUMPTION_LEVELS, GENDERS } from './catalog';
 export type { AgeBand, ConsumptionLevel, Gender } from './catalog';
 export * from './personas';
 export * from './generator';
+export * from './importers';
+export * from './labels';
