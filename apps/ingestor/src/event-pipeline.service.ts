@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { IngestorConfig } from '@app/config';
-import { ALL_TOPIC_SPECS, buildDeadLetter, clickEventKey, Codecs, Topics } from '@app/contracts';
-import { KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
+import { ALL_TOPIC_SPECS, Topics } from '@app/contracts';
+import { KafkaBus, MessageProducer } from '@app/kafka';
 import { HealthRegistry, Metrics } from '@app/observability';
-import { normalizeEvent } from './event-normalizer';
+import { IntakeBatch, IntakeCore } from './intake-core.service';
+import { ProduceCoalescer, ProducerBusyError } from './produce-coalescer';
 import { INGESTOR_CONFIG } from './tokens';
 
 export interface IngestOutcome {
@@ -12,65 +13,94 @@ export interface IngestOutcome {
   rejected: { index: number; reason: string }[];
 }
 
-/** Kafka not reachable or not accepting: the HTTP layer answers 503 with Retry-After. */
+/** Kafka not reachable or not acknowledging: the HTTP layer answers 503 with Retry-After. */
 export class IntakeUnavailableError extends Error {}
+/** The producer budget is full: the HTTP layer answers 429 with Retry-After. */
+export class IntakeBusyError extends Error {}
 
-/** Validates events, publishes the valid ones (keyed by user) and dead-letters the rest. */
+/**
+ * The HTTP intake: validates a request's events, publishes the valid ones (keyed by user) and
+ * dead-letters the rest, through one shared producer whose sends are coalesced across requests.
+ * Also owns the producer and topic creation for the whole service.
+ */
 @Injectable()
 export class EventPipeline implements OnApplicationBootstrap {
   private producer: MessageProducer | null = null;
-  private readonly accepted;
+  private readonly coalescer: ProduceCoalescer;
+  private readonly eventsTopic: string;
+  private readonly dlqTopic: string;
+  private readonly inflight;
+  private readonly markReady = deferred();
+  private readonly ready = this.markReady.promise;
 
   constructor(
     @Inject(INGESTOR_CONFIG) readonly config: IngestorConfig,
     private readonly bus: KafkaBus,
+    private readonly core: IntakeCore,
     metrics: Metrics,
     private readonly health: HealthRegistry,
   ) {
-    this.accepted = metrics.counter('portrait_ingest_events_total', 'Events received by outcome', ['outcome']);
+    this.eventsTopic = bus.topic(Topics.ClickstreamEvents);
+    this.dlqTopic = bus.topic(Topics.ClickstreamDlq);
+    this.coalescer = new ProduceCoalescer(() => (this.producer?.isConnected ? this.producer : null), {
+      maxInFlightEvents: config.INGEST_MAX_INFLIGHT_EVENTS,
+      lingerMs: config.INGEST_LINGER_MS,
+      maxBatchMessages: config.INGEST_PRODUCE_BATCH_EVENTS,
+      timeoutMs: config.INGEST_PRODUCE_TIMEOUT_MS,
+    });
+    this.inflight = metrics.gauge('portrait_ingest_producer_inflight_events', 'HTTP events accepted and not yet acknowledged by Kafka');
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.ensureTopics(ALL_TOPIC_SPECS);
-    this.producer = await this.bus.producer();
     this.health.register('kafka_producer', () => ({ ok: this.producer?.isConnected ?? false }));
+    try {
+      await this.bus.ensureTopics(ALL_TOPIC_SPECS);
+      this.producer = await this.bus.producer();
+      this.markReady.resolve();
+    } catch (e) {
+      this.markReady.reject(e);
+      throw e;
+    }
   }
 
-  async ingest(items: readonly unknown[], rawItems: readonly Buffer[]): Promise<IngestOutcome> {
-    const producer = this.producer;
-    if (!producer?.isConnected) throw new IntakeUnavailableError('Kafka producer not connected');
-    const now = Date.now();
-    const valid: OutgoingMessage[] = [];
-    const dead: OutgoingMessage[] = [];
-    const rejected: IngestOutcome['rejected'] = [];
-    items.forEach((item, index) => {
-      const r = normalizeEvent(item, now);
-      if (r.ok) {
-        valid.push({ key: clickEventKey(r.event), value: Codecs.ClickEvent.encode(r.event), timestamp: r.event.ts });
-      } else {
-        const reason = `${r.field}: ${r.reason}`;
-        rejected.push({ index, reason });
-        const dl = buildDeadLetter({
-          payload: rawItems[index] ?? Buffer.from(JSON.stringify(item) ?? 'null'),
-          error: reason,
-          reasonCode: 'validation',
-          field: r.field,
-          stage: 'ingestor-http',
-          service: 'ingestor',
-        });
-        dead.push({ value: Codecs.DeadLetter.encode(dl) });
-      }
-    });
+  /** Resolves once the topics exist and the producer is connected (Nest runs bootstrap hooks concurrently). */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  /** Shared with the raw consumer. */
+  get kafkaProducer(): MessageProducer | null {
+    return this.producer;
+  }
+
+  async ingest(items: readonly unknown[], rawOf: (i: number) => Buffer): Promise<IngestOutcome> {
+    if (!this.producer?.isConnected) throw new IntakeUnavailableError('Kafka producer not connected');
+    const batch = new IntakeBatch('http', Date.now());
+    for (let i = 0; i < items.length; i++) this.core.accept(batch, i, items[i], () => rawOf(i));
     try {
-      await producer.sendMany([
-        { topic: this.bus.topic(Topics.ClickstreamEvents), messages: valid },
-        { topic: this.bus.topic(Topics.ClickstreamDlq), messages: dead },
+      const sent = this.coalescer.submit([
+        { topic: this.eventsTopic, messages: batch.events },
+        { topic: this.dlqTopic, messages: batch.deadLetters },
       ]);
+      this.inflight.set(this.coalescer.outstanding);
+      await sent;
     } catch (e) {
+      if (e instanceof ProducerBusyError) throw new IntakeBusyError(e.message);
       throw new IntakeUnavailableError(e instanceof Error ? e.message : String(e));
     }
-    this.accepted.inc({ outcome: 'accepted' }, valid.length);
-    this.accepted.inc({ outcome: 'rejected' }, rejected.length);
-    return { accepted: valid.length, duplicates: 0, rejected };
+    this.inflight.set(this.coalescer.outstanding);
+    this.core.committed(batch);
+    return { accepted: batch.events.length, duplicates: batch.duplicates, rejected: batch.rejected };
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // observed by whenReady() callers; never an unhandled rejection
+  return { promise, resolve, reject };
 }

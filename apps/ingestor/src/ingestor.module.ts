@@ -5,6 +5,8 @@ import { KafkaModule } from '@app/kafka';
 import { ObservabilityModule } from '@app/observability';
 import { EventsController } from './events.controller';
 import { EventPipeline } from './event-pipeline.service';
+import { IntakeCore } from './intake-core.service';
+import { RawIntakeConsumer } from './raw-intake.consumer';
 import { INGESTOR_CONFIG } from './tokens';
 
 @Module({})
@@ -23,7 +25,7 @@ export class IngestorModule {
         }),
       ],
       controllers: [EventsController],
-      providers: [{ provide: INGESTOR_CONFIG, useValue: config }, EventPipeline],
+      providers: [{ provide: INGESTOR_CONFIG, useValue: config }, IntakeCore, EventPipeline, RawIntakeConsumer],
     };
   }
 }

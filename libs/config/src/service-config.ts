@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigSchema, envInt, envList, envNumber } from './config';
+import { baseConfigSchema, envBool, envInt, envList, envNumber } from './config';
 
 /** Default HTTP ports (CONTRACTS.md): ingestor 3001, aggregator 3002, trainer 3003, publisher 3004. */
 export const DEFAULT_PORTS = {
@@ -14,10 +14,70 @@ export const ingestorConfigSchema = baseConfigSchema.extend({
   PORTRAIT_INGEST_KEYS: envList,
   INGEST_MAX_BODY_BYTES: envInt(5 * 1024 * 1024, 1024),
   INGEST_MAX_EVENTS: envInt(10000, 1),
+  /** Events with `ts` further in the future than this are rejected (clock skew allowance). */
+  INGEST_MAX_FUTURE_SKEW_MS: envInt(5 * 60_000, 0),
+  /** Events older than this (relative to arrival) are accepted but flagged `backfill = true`. */
+  INGEST_BACKFILL_AFTER_MS: envInt(7 * 24 * 3_600_000, 0),
+  /** Currency assumed for a `price` sent without `currency` (ISO-4217). */
+  INGEST_DEFAULT_CURRENCY: z.string().regex(/^[A-Za-z]{3}$/, 'an ISO-4217 code').transform((s) => s.toUpperCase()).default('USD'),
+  /** Unknown top-level fields: kept in `properties` (stringified, bounded) or dropped. */
+  INGEST_UNKNOWN_FIELDS: z.enum(['keep', 'drop']).default('keep'),
+  /** Longest accepted id (event_id, user_id, item_id, ...), in characters. */
+  INGEST_MAX_ID_LENGTH: envInt(256, 8, 65536),
+  /** Longest accepted free-text value (query, user_agent, referrer, property values, ...). */
+  INGEST_MAX_STRING_LENGTH: envInt(2048, 16, 1 << 20),
+  /** Most entries in `properties` (explicit plus kept unknown fields). */
+  INGEST_MAX_PROPERTIES: envInt(64, 0, 10000),
+  /** Highest accepted unit price. */
+  INGEST_MAX_PRICE: envNumber(1e9, 0),
+  /** Highest accepted quantity. */
+  INGEST_MAX_QUANTITY: envInt(100000, 1),
+  /** Dedup: an event_id is remembered at least this long ... */
+  INGEST_DEDUP_HORIZON_MS: envInt(24 * 3_600_000, 0),
+  /** ... unless more than this many newer ids arrived (memory bound, fixed at start: about 13 bytes per id). 0 disables dedup. */
+  INGEST_DEDUP_MAX_IDS: envInt(2_000_000, 0),
+  /** Fields pseudonymised with HMAC-SHA256 (top-level names or `properties.<key>`). */
+  INGEST_PSEUDONYMIZE_FIELDS: envList,
+  /** Fields dropped before anything is stored or forwarded (top-level names or `properties.<key>`). */
+  INGEST_DROP_FIELDS: envList,
+  /** HMAC key for pseudonymised fields; required when INGEST_PSEUDONYMIZE_FIELDS is set. Never logged. */
+  PORTRAIT_HMAC_KEY: z.string().min(16, 'at least 16 characters').optional(),
+  /** Producer budget: events accepted over HTTP but not yet acknowledged by Kafka; beyond it, 429. */
+  INGEST_MAX_INFLIGHT_EVENTS: envInt(200_000, 100),
+  /** Concurrent requests' events are coalesced into one Kafka request for up to this long. */
+  INGEST_LINGER_MS: envInt(2, 0, 1000),
+  /** Most events in one coalesced Kafka request. */
+  INGEST_PRODUCE_BATCH_EVENTS: envInt(20_000, 1),
+  /** A Kafka send not acknowledged within this time answers 503. */
+  INGEST_PRODUCE_TIMEOUT_MS: envInt(10_000, 100),
+  /** Consume clickstream.raw.v1 (group ingestor-raw). */
+  INGEST_RAW_CONSUMER: envBool(true),
+  /** Partitions of the raw topic processed in parallel. */
+  INGEST_RAW_CONCURRENCY: envInt(3, 1, 64),
+}).refine((c) => c.INGEST_PSEUDONYMIZE_FIELDS.length === 0 || c.PORTRAIT_HMAC_KEY !== undefined, {
+  message: 'PORTRAIT_HMAC_KEY is required when INGEST_PSEUDONYMIZE_FIELDS is set',
+  path: ['PORTRAIT_HMAC_KEY'],
 });
 
 export const aggregatorConfigSchema = baseConfigSchema.extend({
   AGGREGATOR_PORT: envInt(DEFAULT_PORTS['feature-aggregator'], 0, 65535),
+  /** Events up to this much older than the user's newest event still enter the windows (< 30 d). */
+  AGGREGATOR_ALLOWED_LATENESS_MS: envInt(24 * 3600 * 1000, 0, 29 * 24 * 3600 * 1000),
+  /** Half-life of the decayed category/brand interest scores. */
+  AGGREGATOR_SCORE_HALF_LIFE_MS: envInt(7 * 24 * 3600 * 1000, 60_000),
+  /** Length of the category/brand score and category price lists. */
+  AGGREGATOR_TOP_N: envInt(10, 1, 100),
+  /** Hot per-user states kept in memory; least recently used ones are evicted beyond this. */
+  AGGREGATOR_MAX_USERS: envInt(1_000_000, 1),
+  /** UserFeatures of a user are coalesced within this interval (and emitted before the commit). */
+  AGGREGATOR_EMIT_INTERVAL_MS: envInt(50, 1, 10_000),
+  /** Buffered events writer: flush on this many rows or after this delay. */
+  AGGREGATOR_WRITER_MAX_ROWS: envInt(50_000, 1),
+  AGGREGATOR_WRITER_MAX_DELAY_MS: envInt(100, 1, 10_000),
+  /** Partitions processed in parallel by one process. */
+  AGGREGATOR_PARTITION_CONCURRENCY: envInt(3, 1, 64),
+  /** Also store each emitted UserFeatures in the user_features table (analytics). */
+  AGGREGATOR_STORE_SNAPSHOTS: envBool(true),
 });
 
 export const trainerConfigSchema = baseConfigSchema.extend({

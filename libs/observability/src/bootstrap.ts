@@ -20,6 +20,8 @@ export interface ServiceBootstrapOptions {
   bodyParser?: boolean;
   /** Extra Fastify set-up (content-type parsers, ...), before listen. */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
+  /** false: leave SIGTERM/SIGINT alone (a service started inside a test process). Default true. */
+  handleSignals?: boolean;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function bootstrapService(opts: ServiceBootstrapOptions): Promise<N
   await opts.configure?.(app);
   await app.listen(opts.port, opts.host);
   opts.logger.info({ event: 'service_started', service: opts.name, host: opts.host, port: opts.port }, 'listening');
+  if (opts.handleSignals === false) return app;
   onShutdownSignal(opts.logger, async () => {
     app.get(HealthRegistry).markShuttingDown();
     await app.close();

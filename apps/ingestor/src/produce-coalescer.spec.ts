@@ -1,0 +1,66 @@
+import type { OutgoingMessage } from '@app/kafka';
+import { BatchSender, ProduceCoalescer, ProducerBusyError, ProducerFailedError } from './produce-coalescer';
+
+const msgs = (n: number): OutgoingMessage[] => Array.from({ length: n }, (_, i) => ({ value: Buffer.from(String(i)) }));
+
+class FakeSender implements BatchSender {
+  calls: { topic: string; count: number }[][] = [];
+  pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  sendMany(batches: readonly { topic: string; messages: readonly OutgoingMessage[] }[]): Promise<void> {
+    this.calls.push(batches.map((b) => ({ topic: b.topic, count: b.messages.length })));
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+}
+
+describe(ProduceCoalescer.name, () => {
+  const opts = { maxInFlightEvents: 100, lingerMs: 5, maxBatchMessages: 50, timeoutMs: 1000 };
+
+  it('coalesces concurrent submissions into one send and resolves each after the ack', async () => {
+    const sender = new FakeSender();
+    const sut = new ProduceCoalescer(() => sender, opts);
+    const a = sut.submit([{ topic: 'e', messages: msgs(10) }, { topic: 'd', messages: msgs(1) }]);
+    const b = sut.submit([{ topic: 'e', messages: msgs(5) }]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sender.calls).toEqual([[{ topic: 'e', count: 15 }, { topic: 'd', count: 1 }]]);
+    expect(sut.outstanding).toBe(16);
+    sender.pending[0].resolve();
+    await Promise.all([a, b]);
+    expect(sut.outstanding).toBe(0);
+  });
+
+  it('refuses at once when the in-flight budget is full (bounded, never queued)', async () => {
+    const sender = new FakeSender();
+    const sut = new ProduceCoalescer(() => sender, opts);
+    const a = sut.submit([{ topic: 'e', messages: msgs(45) }]);
+    const b = sut.submit([{ topic: 'e', messages: msgs(45) }]);
+    await expect(sut.submit([{ topic: 'e', messages: msgs(20) }])).rejects.toBeInstanceOf(ProducerBusyError);
+    await new Promise((r) => setTimeout(r, 20));
+    for (const p of sender.pending) p.resolve();
+    await Promise.all([a, b]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sut.outstanding).toBe(0);
+  });
+
+  it('fails every submission of a failed send, and frees the budget', async () => {
+    const sender = new FakeSender();
+    const sut = new ProduceCoalescer(() => sender, opts);
+    const a = sut.submit([{ topic: 'e', messages: msgs(3) }]);
+    await new Promise((r) => setTimeout(r, 20));
+    sender.pending[0].reject(new Error('broker down'));
+    await expect(a).rejects.toBeInstanceOf(ProducerFailedError);
+    expect(sut.outstanding).toBe(0);
+  });
+
+  it('fails when there is no connected producer, and times out a silent broker', async () => {
+    const none = new ProduceCoalescer(() => null, opts);
+    await expect(none.submit([{ topic: 'e', messages: msgs(1) }])).rejects.toThrow(/not connected/);
+    expect(none.outstanding).toBe(0);
+    const sender = new FakeSender();
+    const slow = new ProduceCoalescer(() => sender, { ...opts, timeoutMs: 30 });
+    await expect(slow.submit([{ topic: 'e', messages: msgs(2) }])).rejects.toThrow(/did not acknowledge/);
+    expect(slow.outstanding).toBe(2); // still counted until the broker answers
+    sender.pending[0].resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(slow.outstanding).toBe(0);
+  });
+});
