@@ -1,7 +1,11 @@
 import { toDateTimeString } from '@app/clickhouse';
 import type { ClickEvent } from '@app/contracts';
 
-/** The `events` table row of one validated event (migrations/clickhouse/0001_events). */
+/**
+ * The `events` table row of one validated event (migrations/clickhouse/0001_events). `late` = 1
+ * for events that arrived after the allowed lateness (stored, not in the windows); `ver` = 1 − late
+ * is the ReplacingMergeTree version, so an in-time copy always wins over a late re-delivery.
+ */
 export function toEventRow(e: ClickEvent, userKey: string, partition: number, offset: string, late: boolean) {
   const props = Object.entries(e.properties ?? {});
   const ingested = e.ingested_at ?? e.ts;
@@ -36,6 +40,7 @@ export function toEventRow(e: ClickEvent, userKey: string, partition: number, of
     source: e.source ?? '',
     backfill: e.backfill ? 1 : 0,
     late: late ? 1 : 0,
+    ver: late ? 0 : 1,
     ingested_at: toDateTimeString(ingested),
     ingested_ms: ingested % 1000,
     kafka_partition: partition,

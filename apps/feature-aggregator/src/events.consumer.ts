@@ -1,46 +1,94 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { BufferedWriter, ClickHouseStore, toDateTimeString } from '@app/clickhouse';
+import { BufferedWriter, ClickHouseStore } from '@app/clickhouse';
 import type { AggregatorConfig } from '@app/config';
-import { ALL_TOPIC_SPECS, buildDeadLetter, clickEventKey, Codecs, Topics } from '@app/contracts';
-import { toFeatureEvent, UserEvents } from '@app/features';
+import { ALL_TOPIC_SPECS, buildDeadLetter, ClickEvent, clickEventKey, Codecs, DeadLetterReasons, Topics } from '@app/contracts';
+import { FeatureOptions, InvalidFeatureEvent, toFeatureEvent, UserState } from '@app/features';
 import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
 import { HealthRegistry, LOGGER, Metrics } from '@app/observability';
 import { EventRow, toEventRow } from './event-row';
+import { FeatureEmitter, SnapshotRow } from './feature-emitter';
+import { HotStates } from './hot-states';
 import { AGGREGATOR_CONFIG } from './tokens';
 
 /**
- * Consumes validated events in batches: stores every event in ClickHouse, updates the per-user
- * rolling state, emits `UserFeatures` for the users the batch touched, and only then lets the
- * consumer commit the batch's offsets.
+ * Consumes validated events a batch per partition at a time: stores every event in ClickHouse
+ * (buffered writer), applies it to the user's hot state, emits coalesced `UserFeatures`, dead-letters
+ * what cannot be processed — and resolves (so the offsets are committed) only once all of that is
+ * durable. A crash at any point therefore redelivers the uncommitted events, which the restored
+ * state recognises as duplicates where they were already stored.
  */
 @Injectable()
 export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: BatchConsumer | null = null;
   private producer: MessageProducer | null = null;
-  private readonly users = new Map<string, UserEvents>();
+  private emitter: FeatureEmitter | null = null;
+  private readonly states: HotStates;
   private readonly writer: BufferedWriter<EventRow>;
-  private readonly eventsCounter;
+  private readonly snapshots: BufferedWriter<SnapshotRow> | null;
+  private readonly featureOptions: FeatureOptions;
+  private readonly events;
+  private readonly freshness;
+  private readonly hotUsers;
+  private readonly restores;
 
   constructor(
-    @Inject(AGGREGATOR_CONFIG) readonly config: AggregatorConfig,
+    @Inject(AGGREGATOR_CONFIG) private readonly config: AggregatorConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly bus: KafkaBus,
     private readonly store: ClickHouseStore,
     metrics: Metrics,
     private readonly health: HealthRegistry,
   ) {
-    this.eventsCounter = metrics.counter('portrait_aggregator_events_total', 'Events consumed by outcome', ['outcome']);
-    this.writer = new BufferedWriter<EventRow>(store, { table: 'events', maxRows: 50000, maxDelayMs: 50 });
+    this.events = metrics.counter(
+      'portrait_aggregator_events_total',
+      'Events consumed by outcome: applied, duplicate, too_late (after the allowed lateness; stored only), dead_letter',
+      ['outcome'],
+    );
+    this.freshness = metrics.histogram(
+      'portrait_aggregator_ingest_to_emit_seconds',
+      'From the ingest time of the newest event of a UserFeatures message to its emission',
+      [],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    );
+    this.hotUsers = metrics.gauge('portrait_aggregator_hot_users', 'Per-user states held in memory');
+    this.restores = metrics.counter('portrait_aggregator_state_restores_total', 'Users whose state was restored from ClickHouse');
+    this.featureOptions = { halfLifeMs: config.AGGREGATOR_SCORE_HALF_LIFE_MS, topN: config.AGGREGATOR_TOP_N };
+    this.states = new HotStates(store, config.AGGREGATOR_MAX_USERS);
+    this.writer = new BufferedWriter<EventRow>(store, {
+      table: 'events',
+      maxRows: config.AGGREGATOR_WRITER_MAX_ROWS,
+      maxDelayMs: config.AGGREGATOR_WRITER_MAX_DELAY_MS,
+    });
+    this.snapshots = config.AGGREGATOR_STORE_SNAPSHOTS
+      ? new BufferedWriter<SnapshotRow>(store, { table: 'user_features', maxRows: 20000, maxDelayMs: config.AGGREGATOR_WRITER_MAX_DELAY_MS })
+      : null;
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics(ALL_TOPIC_SPECS);
-    this.producer = await this.bus.producer();
+    const producer = await this.bus.producer();
+    this.producer = producer;
+    this.emitter = new FeatureEmitter(
+      producer,
+      this.bus.topic(Topics.UserFeatures),
+      this.snapshots,
+      {
+        intervalMs: this.config.AGGREGATOR_EMIT_INTERVAL_MS,
+        features: this.featureOptions,
+        onFailure: (s, err) => this.deadLetterUser(s, err),
+        onEmitted: (msgs) => {
+          for (const m of msgs) this.freshness.observe({}, Math.max(0, m.emitted_at - m.ingested_at) / 1000);
+        },
+      },
+      this.logger,
+    );
     this.consumer = this.bus.consumer({
       groupId: 'feature-aggregator',
       topics: [Topics.ClickstreamEvents],
+      concurrency: this.config.AGGREGATOR_PARTITION_CONCURRENCY,
       handler: (messages) => this.handleBatch(messages),
+      onAssignment: (assigned) => this.states.onAssignment(assigned),
     });
     const consumer = this.consumer;
     this.health.register('events_consumer', () => consumer.health());
@@ -50,68 +98,104 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.consumer?.disconnect();
+    await this.emitter?.close();
     await this.writer.close();
+    await this.snapshots?.close();
+  }
+
+  /** Exposed for tests and the bench. */
+  get hotStates(): HotStates {
+    return this.states;
+  }
+
+  private deadLetter(m: IncomingMessage, error: unknown, reasonCode: string, stage: string): OutgoingMessage {
+    return {
+      key: m.key,
+      value: Codecs.DeadLetter.encode(
+        buildDeadLetter({
+          payload: m.value ?? Buffer.alloc(0),
+          error,
+          reasonCode,
+          stage,
+          service: 'feature-aggregator',
+          source: { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, headers: m.headers },
+        }),
+      ),
+    };
+  }
+
+  private async deadLetterUser(s: UserState, err: unknown): Promise<void> {
+    this.logger.error({ event: 'features_failed', user_key: s.userKey, err }, 'computing features failed; user skipped');
+    await this.producer!.send(this.bus.topic(Topics.ClickstreamDlq), [
+      {
+        key: s.userKey,
+        value: Codecs.DeadLetter.encode(
+          buildDeadLetter({
+            payload: Buffer.from(s.userKey),
+            error: err,
+            reasonCode: DeadLetterReasons.Processing,
+            stage: 'features',
+            service: 'feature-aggregator',
+            source: { key: s.userKey },
+          }),
+        ),
+      },
+    ]);
   }
 
   private async handleBatch(messages: IncomingMessage[]): Promise<void> {
-    const rows: EventRow[] = [];
     const dead: OutgoingMessage[] = [];
-    const touched = new Set<UserEvents>();
+    const decoded: { m: IncomingMessage; e: ClickEvent; key: string }[] = [];
     for (const m of messages) {
-      const decoded = m.value ? Codecs.ClickEvent.tryDecode(m.value) : null;
-      if (!decoded?.ok) {
-        dead.push({
-          value: Codecs.DeadLetter.encode(
-            buildDeadLetter({
-              payload: m.value ?? Buffer.alloc(0),
-              error: decoded ? decoded.error : 'empty message value',
-              reasonCode: decoded ? decoded.reasonCode : 'empty',
-              stage: 'feature-aggregator',
-              service: 'feature-aggregator',
-              source: { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, headers: m.headers },
-            }),
-          ),
-        });
-        continue;
-      }
-      const e = decoded.value;
-      const userKey = clickEventKey(e);
-      rows.push(toEventRow(e, userKey, m.partition, m.offset, false));
-      let state = this.users.get(userKey);
-      if (!state) {
-        state = new UserEvents(userKey);
-        this.users.set(userKey, state);
-      }
-      if (state.add(toFeatureEvent(e))) touched.add(state);
+      const r = m.value ? Codecs.ClickEvent.tryDecode(m.value) : null;
+      if (r?.ok) decoded.push({ m, e: r.value, key: clickEventKey(r.value) });
+      else dead.push(this.deadLetter(m, r ? r.error : 'empty message value', r ? r.reasonCode : 'empty', 'decode'));
     }
-    await this.writer.write(rows);
-    const now = Date.now();
-    const out: OutgoingMessage[] = [];
-    const snapshots = [];
-    for (const u of touched) {
-      u.prune();
-      const msg = u.toMessage(now);
-      out.push({ key: u.userId, value: Codecs.UserFeatures.encode(msg), timestamp: msg.as_of });
-      snapshots.push({
-        user_key: u.userId,
-        as_of: toDateTimeString(msg.as_of),
-        as_of_ms: msg.as_of,
-        emitted_at: toDateTimeString(now),
-        event_count: msg.event_count,
-        views_30d: msg.features.views_30d,
-        cart_adds_30d: msg.features.cart_adds_30d,
-        purchases_30d: msg.features.purchases_30d,
-        spend_30d: msg.features.spend_30d,
-        features_json: JSON.stringify(msg),
-      });
+    const partition = messages[0].partition;
+    const states = await this.states.acquire(
+      partition,
+      decoded.map((d) => d.key),
+    );
+    try {
+      const rows: EventRow[] = [];
+      const touched = new Set<UserState>();
+      const counts = { applied: 0, duplicate: 0, too_late: 0 };
+      const lateness = this.config.AGGREGATOR_ALLOWED_LATENESS_MS;
+      for (const { m, e, key } of decoded) {
+        try {
+          const fe = toFeatureEvent(e);
+          const row = toEventRow(e, key, m.partition, m.offset, false);
+          const state = states.get(key)!;
+          const outcome = state.apply(fe, lateness);
+          counts[outcome]++;
+          if (outcome === 'too_late') {
+            row.late = 1;
+            row.ver = 0;
+          } else {
+            // Duplicates too: a retried batch must still emit what its first attempt could not.
+            touched.add(state);
+          }
+          rows.push(row);
+        } catch (err) {
+          const reason = err instanceof InvalidFeatureEvent ? `${DeadLetterReasons.Validation}:${err.reasonCode}` : DeadLetterReasons.Processing;
+          dead.push(this.deadLetter(m, err, reason, 'aggregate'));
+        }
+      }
+      await Promise.all([
+        this.writer.write(rows),
+        this.emitter!.emit(touched),
+        this.producer!.send(this.bus.topic(Topics.ClickstreamDlq), dead),
+      ]);
+      this.events.inc({ outcome: 'applied' }, counts.applied);
+      this.events.inc({ outcome: 'duplicate' }, counts.duplicate);
+      this.events.inc({ outcome: 'too_late' }, counts.too_late);
+      this.events.inc({ outcome: 'dead_letter' }, dead.length);
+      if (dead.length > 0) this.logger.warn({ event: 'dead_letters', partition, count: dead.length }, 'events dead-lettered');
+    } finally {
+      this.states.release(states.values());
+      this.hotUsers.set({}, this.states.size);
+      this.restores.inc({}, this.states.restores);
+      this.states.restores = 0;
     }
-    await this.store.insert('user_features', snapshots);
-    await this.producer!.sendMany([
-      { topic: this.bus.topic(Topics.UserFeatures), messages: out },
-      { topic: this.bus.topic(Topics.ClickstreamDlq), messages: dead },
-    ]);
-    this.eventsCounter.inc({ outcome: 'stored' }, rows.length);
-    this.eventsCounter.inc({ outcome: 'dead_letter' }, dead.length);
-    if (dead.length > 0) this.logger.warn({ event: 'dead_letters', count: dead.length }, 'undecodable events dead-lettered');
   }
 }

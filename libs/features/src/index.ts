@@ -1,1 +1,4 @@
-export * from './user-events';
+export * from './feature-event';
+export * from './feature-definitions';
+export * from './user-state';
+export * from './event-store';

@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import { BufferedWriter, toDateTimeString } from '@app/clickhouse';
+import { Codecs, UserFeatures } from '@app/contracts';
+import type { FeatureOptions, UserState } from '@app/features';
+import type { MessageProducer, OutgoingMessage } from '@app/kafka';
+
+export interface SnapshotRow {
+  user_key: string;
+  as_of: string;
+  as_of_ms: number;
+  emitted_at: string;
+  event_count: number;
+  views_30d: number;
+  cart_adds_30d: number;
+  purchases_30d: number;
+  spend_30d: number;
+  features_json: string;
+}
+
+export interface EmitterSettings {
+  intervalMs: number;
+  features: FeatureOptions;
+  /** Called when computing one user's features throws (the user is skipped, not the batch). */
+  onFailure: (state: UserState, err: unknown) => Promise<void>;
+  onEmitted: (msgs: UserFeatures[]) => void;
+}
+
+/**
+ * Coalesces `UserFeatures` per user: batches mark users dirty; every `intervalMs` one message per
+ * dirty user — computed from the state at that moment, so it covers every event applied so far —
+ * is produced (and stored as a snapshot). `emit` resolves once the message covering the caller's
+ * events is acknowledged, which is what lets the batch commit its offsets.
+ */
+export class FeatureEmitter {
+  private dirty = new Map<string, UserState>();
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  emitted = 0;
+
+  constructor(
+    private readonly producer: MessageProducer,
+    private readonly topic: string,
+    private readonly snapshots: BufferedWriter<SnapshotRow> | null,
+    private readonly settings: EmitterSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  emit(states: Iterable<UserState>): Promise<void> {
+    let any = false;
+    for (const s of states) {
+      this.dirty.set(s.userKey, s);
+      any = true;
+    }
+    if (!any) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.timer ??= setTimeout(() => void this.flush(), this.settings.intervalMs);
+    return done;
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.dirty.size === 0) return this.chain;
+    const users = [...this.dirty.values()];
+    const waiters = this.waiters;
+    this.dirty = new Map();
+    this.waiters = [];
+    this.chain = this.chain
+      .catch(() => undefined)
+      .then(() => this.send(users))
+      .then(
+        () => waiters.forEach((w) => w.resolve()),
+        (e: unknown) => waiters.forEach((w) => w.reject(e)),
+      );
+    return this.chain;
+  }
+
+  private async send(users: UserState[]): Promise<void> {
+    const now = Date.now();
+    const out: OutgoingMessage[] = [];
+    const msgs: UserFeatures[] = [];
+    const rows: SnapshotRow[] = [];
+    for (const s of users) {
+      let msg: UserFeatures;
+      try {
+        msg = s.toMessage(now, this.settings.features);
+        out.push({ key: s.userKey, value: Codecs.UserFeatures.encode(msg), timestamp: msg.as_of });
+      } catch (err) {
+        await this.settings.onFailure(s, err);
+        continue;
+      }
+      msgs.push(msg);
+      if (this.snapshots) {
+        rows.push({
+          user_key: s.userKey,
+          as_of: toDateTimeString(msg.as_of),
+          as_of_ms: msg.as_of,
+          emitted_at: toDateTimeString(now),
+          event_count: msg.event_count,
+          views_30d: msg.features.views_30d,
+          cart_adds_30d: msg.features.cart_adds_30d,
+          purchases_30d: msg.features.purchases_30d,
+          spend_30d: msg.features.spend_30d,
+          features_json: JSON.stringify(msg),
+        });
+      }
+    }
+    await Promise.all([this.producer.send(this.topic, out), this.snapshots?.write(rows)]);
+    this.emitted += out.length;
+    this.settings.onEmitted(msgs);
+    this.logger.debug({ event: 'features_emitted', count: out.length }, 'user features emitted');
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}

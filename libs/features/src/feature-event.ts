@@ -1,0 +1,68 @@
+import type { ClickEvent } from '@app/contracts';
+
+/**
+ * The part of an event the features need, kept per user in memory (compact: no device, geo,
+ * properties). Built from a Kafka `ClickEvent` (live path) or from an `events` row (restore and
+ * point-in-time) so both paths feed the same state machine.
+ */
+export interface FeatureEvent {
+  event_id: string;
+  /** Event time, epoch ms. */
+  ts: number;
+  type: string;
+  item: string | null;
+  category: string | null;
+  brand: string | null;
+  /** Unit price. */
+  price: number | null;
+  quantity: number;
+  rating: number | null;
+  session: string | null;
+  /** Ingest time, epoch ms (freshness). */
+  ingested_at: number;
+}
+
+/** Event times ClickHouse `DateTime` can hold (1970 .. 2105); anything else is a poison record. */
+const MIN_TS = 0;
+const MAX_TS = 4_102_444_800_000; // 2100-01-01
+
+/** Thrown for an event the feature code cannot use; the consumer dead-letters it. */
+export class InvalidFeatureEvent extends Error {
+  constructor(readonly reasonCode: string, message: string) {
+    super(message);
+    this.name = 'InvalidFeatureEvent';
+  }
+}
+
+const blank = (s: string | null | undefined): string | null => (s === null || s === undefined || s === '' ? null : s);
+
+/** Validates and projects one event; throws InvalidFeatureEvent for values the features cannot use. */
+export function toFeatureEvent(e: ClickEvent): FeatureEvent {
+  if (!Number.isFinite(e.ts) || e.ts < MIN_TS || e.ts >= MAX_TS) throw new InvalidFeatureEvent('ts_out_of_range', `event time ${e.ts} out of range`);
+  if (e.price !== null && e.price !== undefined && !(Number.isFinite(e.price) && e.price >= 0)) {
+    throw new InvalidFeatureEvent('bad_price', `price ${e.price} is not a finite number >= 0`);
+  }
+  const quantity = e.quantity ?? 1;
+  if (!Number.isInteger(quantity) || quantity < 1) throw new InvalidFeatureEvent('bad_quantity', `quantity ${quantity} is not an integer >= 1`);
+  if (e.event_id === '') throw new InvalidFeatureEvent('no_event_id', 'empty event_id');
+  const ingested = e.ingested_at ?? e.ts;
+  return {
+    event_id: e.event_id,
+    ts: e.ts,
+    type: e.event_type,
+    item: blank(e.item_id),
+    category: blank(e.category),
+    brand: blank(e.brand),
+    price: e.price ?? null,
+    quantity,
+    rating: e.rating ?? null,
+    session: blank(e.session_id),
+    ingested_at: Number.isFinite(ingested) ? ingested : e.ts,
+  };
+}
+
+/** Total order used everywhere (live state, restore, point-in-time): event time, then event_id. */
+export function compareEvents(a: FeatureEvent, b: FeatureEvent): number {
+  if (a.ts !== b.ts) return a.ts - b.ts;
+  return a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
+}
