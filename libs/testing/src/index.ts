@@ -3,3 +3,4 @@ export * from './test-env';
 export * from './topic-reader';
 export * from './service-process';
 export * from './ports';
+export * from './pipeline';
