@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
 
@@ -15,30 +16,53 @@ export interface BackendChoice {
  * so its result is checked. The tfjs-node packages are optional dependencies: their install
  * downloads libtensorflow and fails offline, which must not break `npm ci`.
  */
-export async function selectBackend(logger: Logger, forced = process.env.TRAINER_BACKEND): Promise<BackendChoice> {
+const BACKEND_OF: Record<string, string> = { gpu: 'tensorflow', node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+
+export interface BackendEnvironment {
+  /** Loads an optional backend package (throws MODULE_NOT_FOUND when it is not installed). */
+  load(pkg: string): void;
+  setBackend(name: string): Promise<boolean>;
+  hasCudaDevice(): boolean;
+}
+
+const nodeEnvironment: BackendEnvironment = {
+  load: (pkg) => {
+    // Optional packages: a static import would make them mandatory.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(pkg);
+  },
+  setBackend: (name) => tf.setBackend(name),
+  hasCudaDevice,
+};
+
+export async function selectBackend(logger: Logger, forced = process.env.TRAINER_BACKEND, env: BackendEnvironment = nodeEnvironment): Promise<BackendChoice> {
   tf.enableProdMode();
   const tried: BackendChoice['tried'] = [];
   const order = forced ? [forced] : ['gpu', 'node', 'wasm', 'cpu'];
   for (const name of order) {
     try {
       if (name === 'gpu') {
-        require('@tensorflow/tfjs-node-gpu');
-        if (!(await tf.setBackend('tensorflow'))) throw new Error('setBackend(tensorflow) returned false');
-        if (!hasCudaDevice()) throw new Error('tfjs-node-gpu loaded but no CUDA GPU is visible');
+        env.load('@tensorflow/tfjs-node-gpu');
+        // Checked before switching: tfjs-node-gpu without a GPU would silently run TF on the CPU.
+        if (!env.hasCudaDevice()) throw new Error('tfjs-node-gpu loaded but no CUDA GPU is visible');
+        if (!(await env.setBackend('tensorflow'))) throw new Error('setBackend(tensorflow) returned false');
       } else if (name === 'node') {
-        require('@tensorflow/tfjs-node');
-        if (!(await tf.setBackend('tensorflow'))) throw new Error('setBackend(tensorflow) returned false');
+        env.load('@tensorflow/tfjs-node');
+        if (!(await env.setBackend('tensorflow'))) throw new Error('setBackend(tensorflow) returned false');
       } else if (name === 'wasm') {
-        require('@tensorflow/tfjs-backend-wasm');
-        if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) returned false');
+        env.load('@tensorflow/tfjs-backend-wasm');
+        if (!(await env.setBackend('wasm'))) throw new Error('setBackend(wasm) returned false');
       } else if (name === 'cpu') {
-        if (!(await tf.setBackend('cpu'))) throw new Error('setBackend(cpu) returned false');
+        if (!(await env.setBackend('cpu'))) throw new Error('setBackend(cpu) returned false');
       } else {
         throw new Error(`unknown TRAINER_BACKEND "${name}" (gpu|node|wasm|cpu)`);
       }
-      await tf.ready();
+      if (env === nodeEnvironment) {
+        await tf.ready();
+        if (tf.getBackend() !== BACKEND_OF[name]) throw new Error(`tf.getBackend() is ${tf.getBackend()} after selecting ${BACKEND_OF[name]}`);
+      }
       tried.push({ name });
-      const choice = { backend: tf.getBackend(), requested: name, tried };
+      const choice = { backend: BACKEND_OF[name], requested: name, tried };
       logger.info({ event: 'tf_backend_selected', ...choice }, `TensorFlow.js backend: ${choice.backend}`);
       return choice;
     } catch (e) {
@@ -51,10 +75,5 @@ export async function selectBackend(logger: Logger, forced = process.env.TRAINER
 function hasCudaDevice(): boolean {
   // tfjs-node-gpu exposes no device query; the TF runtime logs the GPU it binds. Treat the
   // NVIDIA device node as the signal, which is what the CUDA runtime itself needs.
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('node:fs').existsSync('/dev/nvidia0') as boolean;
-  } catch {
-    return false;
-  }
+  return existsSync('/dev/nvidia0');
 }

@@ -5,13 +5,16 @@ import { FEATURE_VECTOR_NAMES, FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, fea
  * The model's input encoding, shared by the trainer and every consumer of a ModelUpdate:
  *  - `numeric`: featureVector() (counts and rates through log1p), then standardised with the
  *    running mean/variance that travel in `normalization_json`;
- *  - `categories` / `brands`: the user's top keys from category_scores / brand_scores, hashed into
- *    `buckets` embedding rows (row 0 = padding), with their scores normalised to sum 1 as weights.
+ *  - `categories` / `brands`: the user's top TOP_KEYS keys from category_scores / brand_scores,
+ *    hashed into `buckets` slots (slot 0 unused), each with its score normalised so that the
+ *    weights sum to 1: a weighted multi-hot "bag" vector. A bias-free dense layer on the bag is a
+ *    score-weighted embedding bag (done this way because the wasm backend has no gradient kernel
+ *    for gather/embedding lookups: UnsortedSegmentSum).
  * Anything that changes these rules must bump ENCODING_VERSION: loaders refuse other versions.
  */
-export const ENCODING_VERSION = 1;
+export const ENCODING_VERSION = 2;
 export const TOP_KEYS = 8;
-export const DEFAULT_HASH_BUCKETS = 1024;
+export const DEFAULT_HASH_BUCKETS = 256;
 const VAR_EPSILON = 1e-6;
 
 export interface NormalizationState {
@@ -75,10 +78,9 @@ function hashedKeys(scores: readonly { key: string; score: number }[], buckets: 
 export interface EncodedBatch {
   size: number;
   numeric: Float32Array; // [size, FEATURE_VECTOR_WIDTH]
-  categoryIds: Int32Array; // [size, TOP_KEYS]
-  categoryWeights: Float32Array; // [size, TOP_KEYS, 1]
-  brandIds: Int32Array;
-  brandWeights: Float32Array;
+  buckets: number;
+  categoryBag: Float32Array; // [size, buckets]
+  brandBag: Float32Array; // [size, buckets]
 }
 
 export function encodeBatch(samples: readonly RawSample[], norm: NormalizationState): EncodedBatch {
@@ -87,19 +89,21 @@ export function encodeBatch(samples: readonly RawSample[], norm: NormalizationSt
   const out: EncodedBatch = {
     size,
     numeric: new Float32Array(size * w),
-    categoryIds: new Int32Array(size * TOP_KEYS),
-    categoryWeights: new Float32Array(size * TOP_KEYS),
-    brandIds: new Int32Array(size * TOP_KEYS),
-    brandWeights: new Float32Array(size * TOP_KEYS),
+    buckets: norm.category_buckets,
+    categoryBag: new Float32Array(size * norm.category_buckets),
+    brandBag: new Float32Array(size * norm.brand_buckets),
   };
+  const cb = norm.category_buckets;
+  const bb = norm.brand_buckets;
   const inv = norm.var.map((v) => 1 / Math.sqrt(v + VAR_EPSILON));
   for (let s = 0; s < size; s++) {
     const r = samples[s];
     for (let j = 0; j < w; j++) out.numeric[s * w + j] = (r.numeric[j] - norm.mean[j]) * inv[j];
-    out.categoryIds.set(r.categoryIds, s * TOP_KEYS);
-    out.categoryWeights.set(r.categoryWeights, s * TOP_KEYS);
-    out.brandIds.set(r.brandIds, s * TOP_KEYS);
-    out.brandWeights.set(r.brandWeights, s * TOP_KEYS);
+    for (let k = 0; k < TOP_KEYS; k++) {
+      // ids are hashed with the version's bucket count (rawEncode(u, buckets)); a colliding pair adds up.
+      if (r.categoryIds[k] > 0) out.categoryBag[s * cb + (r.categoryIds[k] % cb)] += r.categoryWeights[k];
+      if (r.brandIds[k] > 0) out.brandBag[s * bb + (r.brandIds[k] % bb)] += r.brandWeights[k];
+    }
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelUpdate, UserFeatures } from '@app/contracts';
-import { encodeBatch, NormalizationState, parseNormalization, rawEncode } from './input-encoding';
+import { encodeBatch, NormalizationState, parseNormalization, RawSample, rawEncode } from './input-encoding';
 import { importModel } from './model-artifacts';
 import { NEXT_CATEGORIES_HEAD, inputTensors } from './profile-model';
 
@@ -18,7 +18,18 @@ export interface LoadedProfileModel {
   version: string;
   heads: ModelUpdate['heads'];
   predict(batch: UserFeatures[]): ProfilePrediction[];
+  /** Raw head outputs (one flat row-major array per head) for already encoded samples. */
+  predictHeads(raw: readonly RawSample[]): Float32Array[];
   dispose(): void;
+}
+
+/** Runs the model on raw samples with the given normalisation; all intermediate tensors are freed. */
+export function runHeads(model: tf.LayersModel, norm: NormalizationState, raw: readonly RawSample[]): Float32Array[] {
+  const enc = encodeBatch(raw, norm);
+  return tf.tidy(() => {
+    const ys = model.predict(inputTensors(enc));
+    return (Array.isArray(ys) ? ys : [ys]).map((y) => y.dataSync() as Float32Array);
+  });
 }
 
 /** How many next-24 h categories a prediction lists (highest score first). */
@@ -72,6 +83,10 @@ export async function loadProfileModel(update: ModelUpdate): Promise<LoadedProfi
       });
       return batch.map((_, i) => decodeRow(heads, outs, batch.length, i));
     },
+    predictHeads(raw: readonly RawSample[]): Float32Array[] {
+      if (disposed) throw new Error(`${what} is disposed`);
+      return raw.length === 0 ? heads.map(() => new Float32Array(0)) : runHeads(model, norm, raw);
+    },
     dispose(): void {
       if (!disposed) model.dispose();
       disposed = true;
@@ -81,8 +96,10 @@ export async function loadProfileModel(update: ModelUpdate): Promise<LoadedProfi
 
 function checkLayout(model: tf.LayersModel, heads: ModelUpdate['heads'], norm: NormalizationState): void {
   const inputs = model.inputs.map((i) => i.shape[1]);
-  if (inputs.length !== 5 || inputs[0] !== norm.features.length || inputs[1] !== norm.top_keys) {
-    throw new Error(`model inputs ${JSON.stringify(model.inputs.map((i) => i.shape))} do not match the encoding (${norm.features.length} numeric, ${norm.top_keys} keys)`);
+  if (inputs.length !== 3 || inputs[0] !== norm.features.length || inputs[1] !== norm.category_buckets || inputs[2] !== norm.brand_buckets) {
+    throw new Error(
+      `model inputs ${JSON.stringify(model.inputs.map((i) => i.shape))} do not match the encoding (${norm.features.length} numeric, ${norm.category_buckets}/${norm.brand_buckets} buckets)`,
+    );
   }
   if (model.outputs.length !== heads.length) throw new Error(`model has ${model.outputs.length} outputs, heads declare ${heads.length}`);
   heads.forEach((h, i) => {

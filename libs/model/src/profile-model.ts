@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FEATURE_VECTOR_WIDTH } from './feature-vector';
-import { DEFAULT_HASH_BUCKETS, EncodedBatch, TOP_KEYS } from './input-encoding';
+import { DEFAULT_HASH_BUCKETS, EncodedBatch } from './input-encoding';
 
 export const PURCHASE_HEAD = 'purchase_24h';
 export const NEXT_CATEGORIES_HEAD = 'next_categories';
@@ -22,24 +22,23 @@ export function attributeLayerName(attr: string): string {
 
 /**
  * The multi-task profile network (functional API): standardised numeric features + two
- * score-weighted hashed bag-of-key embeddings (categories, brands) → shared trunk → heads
+ * score-weighted hashed embedding bags (categories, brands) → shared trunk → heads
  * [...attributes (softmax), purchase_24h (sigmoid), next_categories (multi-label sigmoid)].
  */
 export function buildProfileModel(shape: ProfileModelShape): tf.LayersModel {
   const buckets = shape.buckets ?? DEFAULT_HASH_BUCKETS;
   const dim = shape.embeddingDim ?? 16;
   const numeric = tf.input({ shape: [FEATURE_VECTOR_WIDTH], name: 'numeric' });
-  const bag = (name: string): [tf.SymbolicTensor, tf.SymbolicTensor, tf.SymbolicTensor] => {
-    const ids = tf.input({ shape: [TOP_KEYS], name: `${name}_ids`, dtype: 'int32' });
-    const weights = tf.input({ shape: [TOP_KEYS, 1], name: `${name}_weights` });
-    const emb = tf.layers.embedding({ inputDim: buckets, outputDim: dim, name: `${name}_embedding`, embeddingsInitializer: 'randomNormal' }).apply(ids) as tf.SymbolicTensor;
-    const weighted = tf.layers.multiply({ name: `${name}_weighted` }).apply([emb, weights]) as tf.SymbolicTensor;
-    // Mean over TOP_KEYS slots of weight-scaled rows = (weighted sum) / TOP_KEYS: a constant scale.
-    const pooled = tf.layers.globalAveragePooling1d({ name: `${name}_pool` }).apply(weighted) as tf.SymbolicTensor;
-    return [ids, weights, pooled];
+  const bag = (name: string): [tf.SymbolicTensor, tf.SymbolicTensor] => {
+    const input = tf.input({ shape: [buckets], name: `${name}_bag` });
+    // Bias-free dense on a weighted multi-hot vector = score-weighted embedding bag.
+    const emb = tf.layers
+      .dense({ units: dim, useBias: false, name: `${name}_embedding`, kernelInitializer: tf.initializers.randomNormal({ stddev: 0.1 }) })
+      .apply(input) as tf.SymbolicTensor;
+    return [input, emb];
   };
-  const [catIds, catW, catVec] = bag('category');
-  const [brandIds, brandW, brandVec] = bag('brand');
+  const [catBag, catVec] = bag('category');
+  const [brandBag, brandVec] = bag('brand');
   let h = tf.layers.concatenate({ name: 'concat' }).apply([numeric, catVec, brandVec]) as tf.SymbolicTensor;
   (shape.trunk ?? [128, 64]).forEach((units, i) => {
     h = tf.layers.dense({ units, activation: 'relu', name: `trunk_${i}`, kernelInitializer: 'heNormal' }).apply(h) as tf.SymbolicTensor;
@@ -51,17 +50,15 @@ export function buildProfileModel(shape: ProfileModelShape): tf.LayersModel {
     tf.layers.dense({ units: 1, activation: 'sigmoid', name: PURCHASE_HEAD }).apply(h) as tf.SymbolicTensor,
     tf.layers.dense({ units: shape.categorySlots, activation: 'sigmoid', name: NEXT_CATEGORIES_HEAD }).apply(h) as tf.SymbolicTensor,
   ];
-  return tf.model({ inputs: [numeric, catIds, catW, brandIds, brandW], outputs, name: 'profile_model' });
+  return tf.model({ inputs: [numeric, catBag, brandBag], outputs, name: 'profile_model' });
 }
 
 /** The batch as input tensors in the model's input order; the caller disposes them. */
 export function inputTensors(b: EncodedBatch): tf.Tensor[] {
   return [
     tf.tensor2d(b.numeric, [b.size, FEATURE_VECTOR_WIDTH]),
-    tf.tensor2d(b.categoryIds, [b.size, TOP_KEYS], 'int32'),
-    tf.tensor3d(b.categoryWeights, [b.size, TOP_KEYS, 1]),
-    tf.tensor2d(b.brandIds, [b.size, TOP_KEYS], 'int32'),
-    tf.tensor3d(b.brandWeights, [b.size, TOP_KEYS, 1]),
+    tf.tensor2d(b.categoryBag, [b.size, b.buckets]),
+    tf.tensor2d(b.brandBag, [b.size, b.buckets]),
   ];
 }
 

@@ -1,0 +1,137 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { createLogger } from '@app/observability';
+import { rawEncode, runHeads, selectBackend, userFeaturesFixture as userFeatures } from '@app/model';
+
+import { ProfileLearner } from '../apps/trainer/src/profile-learner';
+import type { TrainingSample } from '../apps/trainer/src/delayed-label-joiner';
+
+/**
+ * `npm run bench:train [-- --backends wasm,cpu --train-batches 64,256 --predict-batches 256,1024 --seconds 3 --runs 3]`
+ * Training samples/s (masked multi-task step of the real model: 3 attribute heads, purchase,
+ * 32 next categories) and predictions/s per backend and batch size; the median of `runs` runs.
+ * Writes reports/bench-train.json and .md. Targets on CPU: ≥ 5,000 train samples/s, ≥ 25,000 predictions/s.
+ */
+const TRAIN_TARGET = 5000;
+const PREDICT_TARGET = 25000;
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
+}
+
+function syntheticSamples(n: number, seed = 1): TrainingSample[] {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const cats = Array.from({ length: 40 }, (_, i) => `cat${i}`);
+  return Array.from({ length: n }, (_, i) => {
+    const views = Math.floor(rnd() * 50);
+    const u = userFeatures(`u${i}`, { views_30d: views, views_24h: Math.floor(views / 5), cart_adds_30d: Math.floor(rnd() * 5), purchases_30d: Math.floor(rnd() * 3) });
+    u.category_scores = [0, 1, 2].map((k) => ({ key: cats[Math.floor(rnd() * cats.length)], score: rnd() * 3 + k }));
+    return {
+      userId: u.user_id,
+      asOf: u.as_of,
+      raw: rawEncode(u),
+      categoriesAtAsOf: u.category_scores.map((c) => c.key),
+      attributes: { age: String(Math.floor(rnd() * 6)), sex: rnd() < 0.5 ? '0' : '1', user_lv_cd: String(1 + Math.floor(rnd() * 5)) },
+      purchase: rnd() < 0.2,
+      nextCategories: [cats[Math.floor(rnd() * cats.length)]],
+    };
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+interface Row {
+  backend: string;
+  mode: 'train' | 'predict';
+  batch: number;
+  runs: number[];
+  median_per_s: number;
+  target_per_s: number;
+}
+
+async function main() {
+  const logger = createLogger('bench-train', 'warn');
+  const backends = arg('backends', 'wasm,cpu').split(',');
+  const trainBatches = arg('train-batches', '64,256').split(',').map(Number);
+  const predictBatches = arg('predict-batches', '256,1024').split(',').map(Number);
+  const seconds = Number(arg('seconds', '3'));
+  const runs = Number(arg('runs', '3'));
+  const samples = syntheticSamples(4096);
+  const rows: Row[] = [];
+  for (const b of backends) {
+    const choice = await selectBackend(logger, b);
+    const learner = ProfileLearner.create({ attributes: ['age', 'sex', 'user_lv_cd'], maxClasses: 16, categorySlots: 32, learningRate: 1e-3 });
+    learner.observe(samples);
+    learner.count(samples);
+    const timed = (fn: (i: number) => number): number => {
+      fn(0); // warm-up (kernel compilation, first allocations)
+      const t0 = performance.now();
+      let done = 0;
+      let i = 1;
+      while (performance.now() - t0 < seconds * 1000) done += fn(i++);
+      return done / ((performance.now() - t0) / 1000);
+    };
+    for (const batch of trainBatches) {
+      const r: number[] = [];
+      for (let k = 0; k < runs; k++) {
+        r.push(timed((i) => {
+          const off = (i * batch) % (samples.length - batch);
+          learner.trainStep(samples.slice(off, off + batch));
+          return batch;
+        }));
+      }
+      rows.push({ backend: choice.backend, mode: 'train', batch, runs: r, median_per_s: median(r), target_per_s: TRAIN_TARGET });
+      console.log(`${choice.backend} train batch ${batch}: ${median(r).toFixed(0)} samples/s`);
+    }
+    for (const batch of predictBatches) {
+      const raw = samples.slice(0, batch).map((s) => s.raw);
+      const norm = learner.normalizer.state();
+      const r: number[] = [];
+      for (let k = 0; k < runs; k++) r.push(timed(() => (runHeads(learner.model, norm, raw), batch)));
+      rows.push({ backend: choice.backend, mode: 'predict', batch, runs: r, median_per_s: median(r), target_per_s: PREDICT_TARGET });
+      console.log(`${choice.backend} predict batch ${batch}: ${median(r).toFixed(0)} predictions/s`);
+    }
+    learner.dispose();
+    if (tf.memory().numTensors > 50) console.warn(`tensors left: ${tf.memory().numTensors}`);
+  }
+  const report = {
+    benchmark: 'train',
+    at: new Date().toISOString(),
+    node: process.version,
+    tfjs: tf.version.tfjs,
+    cpus: (await import('node:os')).cpus().length,
+    seconds_per_run: seconds,
+    model: 'profile model: 58 numeric + 2×(8 hashed keys → 16-d embedding) → 128 → 64 → heads age/sex/user_lv_cd (16 slots), purchase_24h, next_categories (32)',
+    gpu: 'not measured: no CUDA machine was available (tfjs-node-gpu needs CUDA 11.2 + cuDNN 8.1 and a download of libtensorflow 2.9.1 at install)',
+    rows,
+  };
+  fs.mkdirSync('reports', { recursive: true });
+  fs.writeFileSync(path.join('reports', 'bench-train.json'), JSON.stringify(report, null, 2));
+  const md = [
+    '# Trainer benchmark (`npm run bench:train`)',
+    '',
+    `${report.at}, Node ${report.node}, tfjs ${report.tfjs}, ${report.cpus} CPU(s) shared; median of ${runs} runs of ${seconds} s each.`,
+    '',
+    `Model: ${report.model}.`,
+    '',
+    '| backend | mode | batch | median /s | runs | target /s | meets |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.backend} | ${r.mode} | ${r.batch} | ${r.median_per_s.toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} | ${r.target_per_s} | ${r.median_per_s >= r.target_per_s ? 'yes' : 'no'} |`),
+    '',
+    `GPU: ${report.gpu}.`,
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join('reports', 'bench-train.md'), md);
+  console.log(md);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
