@@ -17,7 +17,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  // eslint-disable-next-line no-console
+   
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });
