@@ -86,6 +86,14 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
     const warm = await this.repo.mostRecent(this.warmLimit);
     for (let i = warm.length - 1; i >= 0; i--) this.cache.put(warm[i]);
     this.logger.info({ event: 'cache_warmed', profiles: warm.length }, 'profile cache warmed from ClickHouse');
+    // Entering or leaving a segment is a profile change, also when the rules (not the user) changed.
+    this.rules.onReloaded((outcome) => {
+      if (!outcome.ok || !outcome.changed) return;
+      this.reevaluateSegments().then(
+        (n) => this.logger.info({ event: 'segments_reevaluated', profiles_changed: n }, 'cached profiles re-evaluated against the new rules'),
+        (e: unknown) => this.logger.error({ event: 'segments_reevaluation_failed', err: e }, 're-evaluating segments failed; profiles catch up on their next features'),
+      );
+    });
     this.rules.start();
 
     // Every replica needs every model version and every known attribute: groups of their own.
@@ -128,12 +136,16 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
   async reevaluateSegments(): Promise<number> {
     return this.exclusive(async () => {
       const revised: ProfileUpdated[] = [];
+      const previous = new Map<string, ProfileUpdated>();
       const now = Date.now();
       for (const prev of this.cache.recent(this.cache.size)) {
         const next = reviseProfile(prev, this.known.get(prev.user_id), this.rules.current, now);
-        if (next.segments.join(',') !== prev.segments.join(',')) revised.push(next);
+        if (next.segments.join(',') !== prev.segments.join(',')) {
+          revised.push(next);
+          previous.set(prev.user_id, prev);
+        }
       }
-      await this.publish(revised, new Map(this.cache.recent(this.cache.size).map((p) => [p.user_id, p])));
+      for (let i = 0; i < revised.length; i += 5000) await this.publish(revised.slice(i, i + 5000), previous);
       return revised.length;
     });
   }

@@ -1,4 +1,4 @@
-import { ClickHouseStore, sql, toDateTimeString } from '@app/clickhouse';
+import { ClickHouseStore, literal, raw, sql, toDateTimeString } from '@app/clickhouse';
 import type { ProfileUpdated } from '@app/contracts';
 import { riskBand } from './risk/risk-scorer';
 
@@ -74,7 +74,7 @@ export class ProfileRepository {
   async latestFor(userIds: readonly string[]): Promise<ProfileUpdated[]> {
     if (userIds.length === 0) return [];
     const rows = await this.store.query<{ profile_json: string }>(
-      sql`SELECT argMax(profile_json, version) AS profile_json FROM user_profiles WHERE user_id IN ${[...userIds]} GROUP BY user_id`,
+      sql`SELECT argMax(profile_json, version) AS profile_json FROM user_profiles WHERE user_id IN (${raw(userIds.map((u) => literal(u)).join(', '))}) GROUP BY user_id`,
     );
     return rows.map((r) => JSON.parse(r.profile_json) as ProfileUpdated);
   }

@@ -18,6 +18,7 @@ export class SegmentRuleSet {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
+  private readonly listeners: ((outcome: ReloadOutcome) => void)[] = [];
   lastError: { rule: string; reason: string; at: number } | null = null;
   readonly file: string;
 
@@ -25,9 +26,15 @@ export class SegmentRuleSet {
     file: string,
     private readonly logger: Logger,
     private readonly pollMs = 2000,
-    private readonly onReload: (outcome: ReloadOutcome) => void = () => undefined,
+    onReload?: (outcome: ReloadOutcome) => void,
   ) {
+    if (onReload) this.listeners.push(onReload);
     this.file = resolve(file);
+  }
+
+  /** Called after every reload attempt that applied or rejected a new file content. */
+  onReloaded(listener: (outcome: ReloadOutcome) => void): void {
+    this.listeners.push(listener);
   }
 
   get current(): readonly SegmentDefinition[] {
@@ -82,7 +89,7 @@ export class SegmentRuleSet {
     this.lastError = null;
     const outcome: ReloadOutcome = { ok: true, segments: this.names, changed: true };
     this.logger.info({ event: 'segments_loaded', file: this.file, segments: outcome.segments }, 'segment rules loaded');
-    this.onReload(outcome);
+    for (const l of this.listeners) l(outcome);
     return outcome;
   }
 
@@ -96,7 +103,7 @@ export class SegmentRuleSet {
       `segment rules rejected (rule ${rule}: ${reason}); keeping the previous rule set`,
     );
     const outcome: ReloadOutcome = { ok: false, rule, reason };
-    this.onReload(outcome);
+    for (const l of this.listeners) l(outcome);
     return outcome;
   }
 }
