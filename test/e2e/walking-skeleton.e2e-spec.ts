@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { Codecs, ProfileUpdated, Topics } from '@app/contracts';
 import { ClickHouseStore } from '@app/clickhouse';
 import { freePort, ServiceProcess, testNamespace, TopicReader, waitFor } from '@app/testing';
@@ -34,6 +35,12 @@ describe('walking skeleton (4 services, real Kafka + ClickHouse)', () => {
       PORTRAIT_READ_KEYS: readKey,
       TRAINER_BATCH_SIZE: '2',
       TRAINER_MAX_WAIT_MS: '300',
+      // Label at once (a few events within a minute never close a 24 h label window) and keep
+      // this run's model versions apart from every other run's.
+      TRAINER_LABEL_HORIZON_MS: '0',
+      TRAINER_SAMPLE_SPACING_MS: '0',
+      TRAINER_WATERMARK_LAG_MS: '0',
+      TRAINER_MODEL_DIR: `${tmpdir()}/portrait-models-${ns.id}`,
     };
     services = [
       new ServiceProcess('ingestor', ports.ingestor, env),

@@ -86,6 +86,38 @@ export const trainerConfigSchema = baseConfigSchema.extend({
   TRAINER_BATCH_SIZE: envInt(256, 1, 65536),
   /** Train on a partial mini-batch when no new sample arrived for this long. */
   TRAINER_MAX_WAIT_MS: envInt(2000, 10),
+  /** Attribute heads (comma-separated); empty = one head per attribute name seen in user.attributes.v1. */
+  TRAINER_ATTRIBUTES: envList,
+  /** Where model versions are saved (model.json, weights.bin, optimizer, meta.json per version). */
+  TRAINER_MODEL_DIR: z.string().default('.cache/models'),
+  TRAINER_LEARNING_RATE: envNumber(1e-3, 1e-6, 1),
+  /** Output slots per attribute head (classes beyond this are masked as unknown). */
+  TRAINER_MAX_CLASSES: envInt(16, 2, 256),
+  /** Outputs of the next-24 h category head. */
+  TRAINER_TOP_K_CATEGORIES: envInt(32, 1, 1024),
+  /** Label window: purchases / categories within (as_of, as_of + horizon]. 0 = label at once (tests). */
+  TRAINER_LABEL_HORIZON_MS: envInt(24 * 3_600_000, 0),
+  /** At most one new sample per user per this much event time. */
+  TRAINER_SAMPLE_SPACING_MS: envInt(15 * 60_000, 0),
+  /** The event-time watermark trails the newest as_of by this much. */
+  TRAINER_WATERMARK_LAG_MS: envInt(10 * 60_000, 0),
+  TRAINER_MAX_PENDING: envInt(200_000, 1),
+  TRAINER_MAX_USERS: envInt(500_000, 1),
+  TRAINER_MAX_ATTRIBUTE_USERS: envInt(2_000_000, 1),
+  TRAINER_RESERVOIR_SIZE: envInt(20_000, 0),
+  /** Replayed reservoir samples per fresh sample in a mini-batch. */
+  TRAINER_REPLAY_RATIO: envNumber(0.5, 0, 4),
+  /** A candidate version every N mini-batches or T ms, whichever comes first. */
+  TRAINER_VERSION_EVERY_BATCHES: envInt(20, 1),
+  TRAINER_VERSION_EVERY_MS: envInt(60_000, 100),
+  /** The candidate's paired prequential log loss may exceed the live version's by this fraction. */
+  TRAINER_GATE_TOLERANCE: envNumber(0.05, 0, 10),
+  /** Paired samples needed before a candidate can replace a live version. */
+  TRAINER_GATE_MIN_SAMPLES: envInt(200, 0),
+  TRAINER_EVAL_WINDOW: envInt(2000, 10),
+  TRAINER_METRICS_EVERY_MS: envInt(10_000, 100),
+  /** Page-Hinkley threshold λ on the prequential loss (higher = fewer drift alarms). */
+  TRAINER_DRIFT_LAMBDA: envNumber(50, 0.1),
 });
 
 export const publisherConfigSchema = baseConfigSchema.extend({
