@@ -29,6 +29,10 @@ export interface CanonicalEventJson {
   user_agent?: string;
   referrer?: string;
   properties?: Record<string, string>;
+  /** Where the event comes from (e.g. `replay:jdata`); the ingestor keeps a producer-declared source. */
+  source?: string;
+  /** Historical event replayed from a dataset. */
+  backfill?: boolean;
 }
 
 /** The twelve canonical event types, in funnel-ish order. */

@@ -206,6 +206,7 @@ class Shopper {
       ip: b.ip,
       user_agent: b.user_agent,
       referrer: undefined,
+      source: undefined,
     };
   }
 

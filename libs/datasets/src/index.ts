@@ -7,3 +7,7 @@ export * from './personas';
 export * from './generator';
 export * from './importers';
 export * from './labels';
+export * from './replay/replay';
+export { toClickEventInput } from './replay/click-event-conversion';
+export type { ConversionResult } from './replay/click-event-conversion';
+export { TokenBucket } from './replay/token-bucket';
