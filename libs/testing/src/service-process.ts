@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { waitFor } from './wait-for';
 
 export type AppName = 'ingestor' | 'feature-aggregator' | 'trainer' | 'profile-publisher';
@@ -17,7 +18,7 @@ export class ServiceProcess {
     readonly app: AppName,
     readonly port: number,
     private readonly env: Record<string, string>,
-    private readonly root = join(__dirname, '..', '..', '..'),
+    private readonly root = repoRoot(),
   ) {}
 
   get pid(): number | undefined {
@@ -69,4 +70,15 @@ export class ServiceProcess {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** The repository root (the folder holding package.json), from sources or from dist/. */
+export function repoRoot(start = __dirname): string {
+  let dir = start;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${start}`);
+    dir = up;
+  }
+  return dir;
 }
