@@ -10,7 +10,7 @@ export const REPLAY_USAGE = `usage: npm run replay -- [options]
                            otherwise guessed from the file names)
   --labels <csv>           labels CSV (user_id,<attr>,...) published on user.attributes.v1;
                            JData_User.csv is recognised: age, sex, user_lv_cd (-1 and sex 2 = unknown)
-  --unknown-values <a,b>   extra label tokens meaning "unknown" (e.g. -1)
+  --unknown-values=<a,b>   extra label tokens meaning "unknown" (write it with "=": --unknown-values=-1,NA)
   --rate <events/s|max>    rate limit (default max)
   --max <n>                stop after n events
   --to <kafka|http>        kafka (default): raw ClickEvents on clickstream.raw.v1;
