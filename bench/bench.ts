@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelMetrics } from '@app/contracts';
@@ -111,6 +111,8 @@ async function main() {
   const seed = Number(values.seed);
   const reportsDir = values['reports-dir'] ?? join(ROOT, 'reports');
   const started = new Date();
+  // Other work on a shared machine changes every number: the load average goes into the report.
+  const loadStart = Math.round(loadavg()[0] * 100) / 100;
   const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`.replace(/ --$/, '');
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const notes: string[] = [];
@@ -173,6 +175,7 @@ async function main() {
         platform: `${process.platform} ${process.arch}`,
         node: process.version,
       },
+      load_avg_1m: { start: loadStart, end: Math.round(loadavg()[0] * 100) / 100 },
     },
     summary: {
       kafka_produce_records_per_s: spread(limits.map((l) => l.kafka.produce_records_per_s)),

@@ -17,6 +17,7 @@ function report(): BenchReport {
       runs: 3,
       git_commit: 'abc1234',
       machine: { cores: 2, cpu_model: 'cpu', memory_gb: 8, platform: 'linux x64', node: 'v20' },
+      load_avg_1m: { start: 1.5, end: 2 },
     },
     summary: {
       kafka_produce_records_per_s: s(50000),

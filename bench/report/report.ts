@@ -16,6 +16,8 @@ export interface BenchReport {
     runs: number;
     git_commit: string | null;
     machine: { cores: number; cpu_model: string; memory_gb: number; platform: string; node: string };
+    /** 1-minute load average when the run started and ended (other work sharing the machine). */
+    load_avg_1m: { start: number; end: number };
   };
   /** Medians and spreads of the key numbers over the runs. */
   summary: {
@@ -60,7 +62,7 @@ export function renderMarkdown(r: BenchReport): string {
     `# Portrait benchmark — ${r.meta.started_at}`,
     '',
     `Command \`${r.meta.command}\` (${r.meta.mode}), dataset \`${r.meta.dataset}\`, seed ${r.meta.seed}, ${r.meta.runs} run(s); machine: ${machineLine(r.meta.machine)}; commit ${r.meta.git_commit ?? 'unknown'}.`,
-    'Numbers are medians over the runs, with (min–max, number of runs).',
+    `Numbers are medians over the runs, with (min–max, number of runs). 1-minute load average ${r.meta.load_avg_1m.start} at the start, ${r.meta.load_avg_1m.end} at the end (on ${r.meta.machine.cores} cores: above that, every process waited for CPU and all rates are lower than on an idle machine).`,
     '',
     '## Key numbers',
     '',
