@@ -113,7 +113,9 @@ function normalizeOrThrow(input: unknown, now: number, source: string, o: Normal
     throw new FieldError('(event)', `must be a JSON object, got ${describe(input)}`);
   }
   const e = input as Record<string, unknown>;
-  const own = (k: string): unknown => (Object.prototype.hasOwnProperty.call(e, k) ? e[k] : undefined);
+  // NOTE: plain property reads are safe here: every name read is a canonical field, and none of
+  // them exists on Object.prototype, so an absent field reads undefined (hot path: no hasOwnProperty).
+  const own = (k: string): unknown => e[k];
 
   const id = (field: string, required = false): string | null => {
     const v = own(field);

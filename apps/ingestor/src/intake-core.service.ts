@@ -9,6 +9,9 @@ import { INGESTOR_CONFIG } from './tokens';
 
 export type IntakePath = 'http' | 'kafka';
 
+/** Largest original payload kept in a dead letter (records over ~1 MiB are refused by Kafka). */
+const MAX_DEAD_LETTER_PAYLOAD = 256 * 1024;
+
 /** One batch's outputs: messages for clickstream.events.v1 and the dead-letter topic. */
 export class IntakeBatch {
   readonly events: OutgoingMessage[] = [];
@@ -95,9 +98,16 @@ export class IntakeCore {
   ): void {
     const message = `${field}: ${reason}`;
     batch.rejected.push({ index, reason: message });
+    let bytes = payload();
+    let note = '';
+    if (bytes.length > MAX_DEAD_LETTER_PAYLOAD) {
+      // A dead letter must fit in one Kafka record, or the batch could never be acknowledged.
+      note = ` (payload truncated from ${bytes.length} bytes)`;
+      bytes = bytes.subarray(0, MAX_DEAD_LETTER_PAYLOAD);
+    }
     const dl = buildDeadLetter({
-      payload: payload(),
-      error: message,
+      payload: bytes,
+      error: message + note,
       reasonCode,
       field: field === '(event)' ? null : field,
       stage: `ingestor-${batch.path}:${stage}`,

@@ -64,3 +64,13 @@ describe(ProduceCoalescer.name, () => {
     expect(slow.outstanding).toBe(0);
   });
 });
+
+describe('chunkByBytes', () => {
+  it('splits requests so no produce request exceeds the byte budget, keeping order', async () => {
+    const { chunkByBytes } = await import('./chunked-send');
+    const big = (i: number): OutgoingMessage => ({ key: 'u', value: Buffer.alloc(1000, i) });
+    const requests = chunkByBytes([{ topic: 'e', messages: Array.from({ length: 25 }, (_, i) => big(i)) }, { topic: 'd', messages: [big(99)] }], 10_700);
+    expect(requests.map((r) => r.map((b) => `${b.topic}:${b.messages.length}`))).toEqual([['e:10'], ['e:10'], ['e:5', 'd:1']]);
+    expect(requests.flatMap((r) => r.flatMap((b) => b.messages.map((m) => m.value[0]))).slice(0, 25)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+  });
+});

@@ -1,4 +1,5 @@
 import type { OutgoingMessage } from '@app/kafka';
+import { sendChunked } from './chunked-send';
 
 /** What the coalescer needs from a producer (MessageProducer.sendMany). */
 export interface BatchSender {
@@ -93,7 +94,7 @@ export class ProduceCoalescer {
       const sender = this.sender();
       if (!sender) throw new ProducerFailedError('Kafka producer not connected');
       const batches = [...p.byTopic].map(([topic, messages]) => ({ topic, messages }));
-      const sent = sender.sendMany(batches);
+      const sent = sendChunked(sender, batches);
       // NOTE: on timeout the send may still complete later; its events stay counted in the
       // budget until it settles, so a slow broker cannot make the buffer unbounded.
       sent.then(release, release);

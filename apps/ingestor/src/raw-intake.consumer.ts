@@ -4,6 +4,7 @@ import type { IngestorConfig } from '@app/config';
 import { Codecs, Topics } from '@app/contracts';
 import { BatchConsumer, IncomingMessage, KafkaBus } from '@app/kafka';
 import { HealthRegistry, LOGGER } from '@app/observability';
+import { sendChunked } from './chunked-send';
 import { EventPipeline } from './event-pipeline.service';
 import { IntakeBatch, IntakeCore } from './intake-core.service';
 import { INGESTOR_CONFIG } from './tokens';
@@ -68,7 +69,7 @@ export class RawIntakeConsumer implements OnApplicationBootstrap, OnModuleDestro
       }
       this.core.accept(batch, i, d.value, raw, source);
     }
-    await producer.sendMany([
+    await sendChunked(producer, [
       { topic: this.bus.topic(Topics.ClickstreamEvents), messages: batch.events },
       { topic: this.bus.topic(Topics.ClickstreamDlq), messages: batch.deadLetters },
     ]);
