@@ -47,6 +47,7 @@ export class FeaturesConsumer implements OnApplicationBootstrap, OnModuleDestroy
       undecodable: metrics.counter('portrait_trainer_undecodable_total', 'Messages that could not be decoded and were skipped', ['topic']),
       pending: metrics.gauge('portrait_trainer_pending_samples', 'Samples waiting for their label window or a mini-batch'),
       loss: metrics.gauge('portrait_trainer_loss', 'Training loss of the last mini-batch'),
+      attributeUsers: metrics.gauge('portrait_trainer_attribute_users', 'Users with known attribute values held for training'),
     };
   }
 
@@ -94,6 +95,7 @@ export class FeaturesConsumer implements OnApplicationBootstrap, OnModuleDestroy
         this.logger.warn({ event: 'attributes_undecodable', offset: m.offset, reason: r?.ok === false ? r.error : 'empty' }, 'skipping');
       }
     }
+    this.m.attributeUsers.set(this.trainer.attributeUsers);
   }
 
   private async onFeatures(messages: IncomingMessage[]): Promise<void> {

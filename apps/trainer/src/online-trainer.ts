@@ -88,13 +88,17 @@ export class OnlineTrainer {
   async init(): Promise<void> {
     const versions = await this.store.versions();
     this.versionCounter = versions.reduce((m, v) => Math.max(m, Number(v.slice(1))), 0);
-    const latest = versions.length > 0 ? await this.store.load(versions[versions.length - 1]) : null;
+    let latest = versions.length > 0 ? await this.store.load(versions[versions.length - 1]) : null;
+    // An operator's rollback (npm run model -- rollback) made after the latest version wins.
+    const rollback = await this.store.rollbackMark();
+    const rolledBack = latest !== null && rollback !== null && rollback.at > latest.meta.created_at && versions.includes(rollback.version);
+    if (rolledBack) latest = await this.store.load(rollback.version);
     if (latest) {
       this.learner = await ProfileLearner.restore(this.options, latest);
       this.trainedSamples = latest.meta.trained_samples;
       this.steps = (latest.meta.learner_state as { steps?: number } | undefined)?.steps ?? 0;
       this.lastVersion = latest.meta.model_version;
-      for (let i = versions.length - 1; i >= 0; i--) {
+      for (let i = rolledBack ? versions.indexOf(latest.meta.model_version) : versions.length - 1; i >= 0; i--) {
         const meta = await this.store.meta(versions[i]);
         if (meta.published) {
           this.live = await loadProfileModel((await this.store.load(meta.model_version)).update);
@@ -102,7 +106,7 @@ export class OnlineTrainer {
         }
       }
       this.logger.info(
-        { event: 'trainer_resumed', version: latest.meta.model_version, live: this.live?.version ?? null, trained_samples: this.trainedSamples },
+        { event: 'trainer_resumed', version: latest.meta.model_version, rolled_back: rolledBack, live: this.live?.version ?? null, trained_samples: this.trainedSamples },
         `resumed from ${latest.meta.model_version}`,
       );
     } else {
@@ -126,6 +130,10 @@ export class OnlineTrainer {
     define(this.liveEval);
     this.paired = [];
     this.pairedNext = 0;
+  }
+
+  get attributeUsers(): number {
+    return this.attributes.size;
   }
 
   /** Latest known attribute values of a user (user.attributes.v1 is compacted: latest wins). */

@@ -175,6 +175,21 @@ export class ModelVersionStore {
     return { meta, update, optimizer };
   }
 
+  /** Records an operator's rollback: the trainer resumes from this version at its next start. */
+  async markRollback(version: string, at = Date.now()): Promise<void> {
+    await this.meta(version);
+    await fs.promises.mkdir(this.root, { recursive: true });
+    await writeAtomic(path.join(this.root, 'rollback.json'), JSON.stringify({ version, at }));
+  }
+
+  async rollbackMark(): Promise<{ version: string; at: number } | null> {
+    try {
+      return JSON.parse(await fs.promises.readFile(path.join(this.root, 'rollback.json'), 'utf8')) as { version: string; at: number };
+    } catch {
+      return null;
+    }
+  }
+
   async latest(): Promise<StoredVersion | null> {
     const v = await this.versions();
     return v.length === 0 ? null : this.load(v[v.length - 1]);
