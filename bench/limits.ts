@@ -234,7 +234,7 @@ export async function measureLimits(opts: LimitsOptions): Promise<LimitsResult> 
 
 export function limitsSizes(mode: 'smoke' | 'quick' | 'full'): { kafkaRecords: number; clickhouseRows: number } {
   if (mode === 'smoke') return { kafkaRecords: 20_000, clickhouseRows: 20_000 };
-  if (mode === 'quick') return { kafkaRecords: 200_000, clickhouseRows: 200_000 };
+  if (mode === 'quick') return { kafkaRecords: 100_000, clickhouseRows: 200_000 };
   return { kafkaRecords: 1_000_000, clickhouseRows: 1_000_000 };
 }
 

@@ -545,8 +545,8 @@ export type PipelineSize = 'smoke' | 'quick' | 'full';
 export function pipelineDefaults(size: PipelineSize): Omit<PipelineOptions, 'log' | 'seed' | 'peerExport'> {
   const common = { freshnessFractions: [0.25, 0.5, 0.75], labelFraction: 0.5, lagBudgetSec: 3, minLagAllowed: 2000 };
   if (size === 'smoke') return { ...common, users: 300, days: 3, stepSec: 3, startRate: 200, maxRate: 400, refineSteps: 0, peerMaxSamples: 2000 };
-  if (size === 'quick') return { ...common, users: 3000, days: 7, stepSec: 10, startRate: 1000, maxRate: 32000, refineSteps: 1, peerMaxSamples: 20000 };
-  return { ...common, users: 5000, days: 7, stepSec: 15, startRate: 1000, maxRate: 64000, refineSteps: 2, peerMaxSamples: 40000 };
+  if (size === 'quick') return { ...common, users: 1000, days: 7, stepSec: 8, startRate: 1000, maxRate: 32000, refineSteps: 1, peerMaxSamples: 20000 };
+  return { ...common, users: 2000, days: 7, stepSec: 15, startRate: 1000, maxRate: 64000, refineSteps: 2, peerMaxSamples: 40000 };
 }
 
 async function main() {

@@ -131,7 +131,7 @@ export function throughputBars(r: BenchReport): ThroughputBar[] {
   add('Kafka produce (perf tool)', 'machine limit', s.kafka_produce_records_per_s?.median, 'records/s');
   add('Kafka consume (perf tool)', 'machine limit', s.kafka_consume_records_per_s?.median, 'records/s');
   add('Kafka produce+consume', 'machine limit', s.kafka_produce_consume_records_per_s?.median, 'records/s');
-  add('ClickHouse insert (clickhouse-client TSV)', 'machine limit', s.clickhouse_insert_rows_per_s?.median, 'rows/s');
+  add('ClickHouse insert (own client, TSV)', 'machine limit', s.clickhouse_insert_rows_per_s?.median, 'rows/s');
   for (const [name, st] of Object.entries(r.stages)) {
     for (const m of stageMeasurements(st.report)) if (m.unit.includes('/s') && !/latency|bytes|ms/i.test(m.unit)) add(`${name}: ${m.name}`, 'stage alone', m.value, m.unit);
   }
