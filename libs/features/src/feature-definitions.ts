@@ -229,7 +229,7 @@ export function computeFeatures(
     if (e.item !== null) items.add(e.item);
     if (e.category !== null) categories.add(e.category);
     days.add(Math.floor(e.ts / DAY_MS));
-    hist[new Date(e.ts).getUTCHours()]++;
+    hist[Math.floor(e.ts / HOUR_MS) % 24]++; // UTC hour of day (epoch hours are aligned to UTC)
     if (in24) {
       c.events_24h++;
       sessions24.add(sessions);

@@ -1,0 +1,320 @@
+/**
+ * `npm run bench:aggregate`: speed and memory of the feature aggregator (issue 4).
+ *
+ * 1. Throughput: N ClickEvents of U users pre-produced to a fresh clickstream.events.v1, then one
+ *    aggregator process (dist/, as in production) drains them: every event stored in ClickHouse and
+ *    its UserFeatures produced before the offsets are committed. events/s = events committed /
+ *    time from the first to the last commit (polled from the consumer group's offsets).
+ * 2. Latency: a fresh aggregator fed at a steady rate (10k events/s) for D seconds; per event, the
+ *    time from its ingest stamp to the emission of the first UserFeatures of its user that covers
+ *    it (the emitted_at of the first message whose ingested_at ≥ the event's): p50/p99.
+ * 3. Memory: M hot user states built in-process by the aggregator's own state code, K events
+ *    each; heap bytes per user after a full GC (extrapolated to 1 M users).
+ * Each part runs `--runs` times (default 3); the report holds medians and every run's values.
+ *
+ * Options (env): BENCH_AGG_EVENTS (300000), BENCH_AGG_USERS (100000), BENCH_AGG_RATE (10000),
+ * BENCH_AGG_LATENCY_SECONDS (15), BENCH_AGG_MEM_USERS (1000000), BENCH_AGG_MEM_EVENTS (3),
+ * BENCH_AGG_RUNS (3); `--quick` (used by `npm run bench`) shrinks everything and runs once.
+ * Writes reports/bench-aggregate.json and .md.
+ */
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { ClickHouseStore } from '@app/clickhouse';
+import { ALL_TOPIC_SPECS, ClickEvent, Codecs, exampleClickEvent, Topics } from '@app/contracts';
+import { toFeatureEvent, UserState } from '@app/features';
+import { KafkaBus } from '@app/kafka';
+import { createLogger } from '@app/observability';
+import { freePort, ServiceProcess, testNamespace, TestNamespace, TopicReader } from '@app/testing';
+import { Measurement, median, writeReport } from './lib/report';
+
+const ROOT = join(__dirname, '..', '..');
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const envNum = (name: string, def: number, quickDef: number) => Number(process.env[name] ?? (quick ? quickDef : def));
+const EVENTS = envNum('BENCH_AGG_EVENTS', 300_000, 60_000);
+const USERS = envNum('BENCH_AGG_USERS', 100_000, 20_000);
+const RATE = envNum('BENCH_AGG_RATE', 10_000, 10_000);
+const LATENCY_SECONDS = envNum('BENCH_AGG_LATENCY_SECONDS', 15, 8);
+const MEM_USERS = envNum('BENCH_AGG_MEM_USERS', 1_000_000, 200_000);
+const MEM_EVENTS = envNum('BENCH_AGG_MEM_EVENTS', 3, 3);
+const RUNS = envNum('BENCH_AGG_RUNS', 3, 1);
+const log = (m: string) => console.error(`[bench:aggregate] ${m}`);
+const TYPES = ['view', 'view', 'view', 'view', 'click', 'cart_add', 'purchase', 'favorite', 'search'];
+
+/** A realistic event (every optional field the ingestor passes on) for user u, event i. */
+function event(prefix: string, u: number, i: number, ts: number, ingestedAt: number): ClickEvent {
+  return exampleClickEvent({
+    event_id: `${prefix}-${u}-${i}`,
+    user_id: `${prefix}-u${u}`,
+    anonymous_id: null,
+    session_id: `s${u}-${Math.floor(i / 10)}`,
+    event_type: TYPES[(u + i) % TYPES.length],
+    ts,
+    item_id: `sku-${(u * 7 + i * 13) % 50000}`,
+    category: `c${(u + i) % 40}>sub${i % 5}`,
+    brand: `brand-${(u + i) % 300}`,
+    ingested_at: ingestedAt,
+  });
+}
+
+class Env {
+  readonly ns: TestNamespace;
+  readonly kafka: Kafka;
+  admin: Admin | null = null;
+  producer: Producer | null = null;
+  proc: ServiceProcess | null = null;
+
+  constructor(label: string) {
+    this.ns = testNamespace(label);
+    this.kafka = new Kafka({ clientId: 'bench-aggregate', brokers: this.ns.brokers, logLevel: logLevel.NOTHING });
+  }
+
+  topic(base: string) {
+    return `${this.ns.topicPrefix}${base}`;
+  }
+
+  async setup(): Promise<void> {
+    const bus = new KafkaBus({ brokers: this.ns.brokers, clientId: 'bench-aggregate', topicPrefix: this.ns.topicPrefix, logger: createLogger('bench', 'warn') });
+    await bus.ensureTopics(ALL_TOPIC_SPECS);
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await this.producer.connect();
+  }
+
+  async startAggregator(): Promise<ServiceProcess> {
+    const port = await freePort();
+    this.proc = new ServiceProcess('feature-aggregator', port, { ...this.ns.env, AGGREGATOR_PORT: String(port), LOG_LEVEL: 'warn' }, ROOT);
+    children.add(this.proc);
+    await this.proc.start();
+    return this.proc;
+  }
+
+  async send(events: ClickEvent[]): Promise<void> {
+    await this.producer!.send({
+      topic: this.topic(Topics.ClickstreamEvents),
+      acks: -1,
+      messages: events.map((e) => ({ key: e.user_id, value: Codecs.ClickEvent.encode(e) })),
+    });
+  }
+
+  /** Committed offsets of the aggregator's group vs the end of the events topic. */
+  async progress(): Promise<{ committed: number; end: number }> {
+    const topic = this.topic(Topics.ClickstreamEvents);
+    const [ends, groups] = await Promise.all([
+      this.admin!.fetchTopicOffsets(topic),
+      this.admin!.fetchOffsets({ groupId: `${this.ns.groupPrefix}feature-aggregator`, topics: [topic] }),
+    ]);
+    const end = ends.reduce((n, p) => n + Number(p.high), 0);
+    const committed = (groups[0]?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    return { committed, end };
+  }
+
+  async metric(name: string): Promise<number | null> {
+    if (!this.proc) return null;
+    const text = await (await fetch(`http://127.0.0.1:${this.proc.port}/metrics`)).text();
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text);
+    return m ? Number(m[1]) : null;
+  }
+
+  async close(): Promise<void> {
+    if (this.proc) {
+      await this.proc.stop();
+      children.delete(this.proc);
+    }
+    await this.producer?.disconnect();
+    const topics = ALL_TOPIC_SPECS.map((s) => this.topic(s.name));
+    await this.admin?.deleteTopics({ topics }).catch(() => undefined);
+    await this.admin?.disconnect();
+    const store = new ClickHouseStore({ url: this.ns.clickhouseUrl, database: this.ns.database });
+    await store.command(`DROP DATABASE IF EXISTS ${this.ns.database}`).catch(() => undefined);
+    await store.close();
+  }
+}
+
+async function throughputRun(run: number): Promise<{ eventsPerS: number; rssBytes: number | null; users: number }> {
+  const env = new Env(`bagg${run}`);
+  try {
+    await env.setup();
+    const t0 = Date.UTC(2026, 9, 1);
+    const perUser = Math.max(1, Math.floor(EVENTS / USERS));
+    let batch: ClickEvent[] = [];
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < perUser; i++) {
+      for (let u = 0; u < USERS; u++) {
+        batch.push(event(env.ns.id, u, i, t0 + i * 60_000 + u, t0 + i * 60_000 + u + 500));
+        if (batch.length === 5000) {
+          pending.push(env.send(batch));
+          batch = [];
+          if (pending.length >= 4) await pending.shift();
+        }
+      }
+    }
+    pending.push(env.send(batch));
+    await Promise.all(pending);
+    const total = perUser * USERS;
+    log(`run ${run}: ${total} events of ${USERS} users produced; starting the aggregator`);
+    await env.startAggregator();
+    let first: { at: number; committed: number } | null = null;
+    let done: number | null = null;
+    let lastLog = Date.now();
+    const deadline = Date.now() + 10 * 60_000;
+    while (done === null) {
+      const p = await env.progress();
+      if (Date.now() - lastLog > 5000) {
+        lastLog = Date.now();
+        log(`run ${run}: committed ${p.committed}/${total}, handled ${await env.metric("portrait_aggregator_events_total")}\n${env.proc?.logTail(5) ?? ""}`);
+      }
+      if (Date.now() > deadline) throw new Error(`aggregator did not drain ${total} events in 10 min:\n${env.proc?.logTail(30) ?? ''}`);
+      if (!first && p.committed > 0) first = { at: Date.now(), committed: p.committed };
+      if (p.committed >= total) done = Date.now();
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    const eventsPerS = first && done > first.at ? (total - first.committed) / ((done - first.at) / 1000) : 0;
+    const rssBytes = await env.metric('portrait_process_resident_memory_bytes');
+    log(`run ${run}: ${Math.round(eventsPerS)} events/s, rss ${rssBytes}`);
+    return { eventsPerS, rssBytes, users: USERS };
+  } finally {
+    await env.close();
+  }
+}
+
+async function latencyRun(run: number): Promise<{ p50: number; p99: number; max: number; events: number; achievedRate: number }> {
+  const env = new Env(`blat${run}`);
+  let reader: TopicReader | null = null;
+  try {
+    await env.setup();
+    await env.startAggregator();
+    reader = await new TopicReader(env.ns.brokers, env.topic(Topics.UserFeatures)).start();
+    // Warm-up: the group has joined and partitions are assigned once one event comes out.
+    await env.send([event(`${env.ns.id}w`, 0, 0, Date.now(), Date.now())]);
+    await reader.waitFor(() => true, 1, 60000);
+    const users = Math.min(USERS, RATE * 2);
+    const sent = new Map<string, number[]>(); // user → ingest stamps, increasing
+    const tick = 50;
+    const perTick = Math.round((RATE * tick) / 1000);
+    const start = Date.now();
+    let n = 0;
+    const inflight: Promise<void>[] = [];
+    while (Date.now() - start < LATENCY_SECONDS * 1000) {
+      const now = Date.now();
+      const batch: ClickEvent[] = [];
+      for (let k = 0; k < perTick; k++, n++) {
+        const u = (n * 7919) % users;
+        const e = event(env.ns.id, u, n, now, now);
+        batch.push(e);
+        const list = sent.get(e.user_id!) ?? [];
+        list.push(now);
+        sent.set(e.user_id!, list);
+      }
+      inflight.push(env.send(batch));
+      if (inflight.length > 20) await inflight.shift();
+      const next = start + Math.ceil((Date.now() - start + 1) / tick) * tick;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+    await Promise.all(inflight);
+    const achievedRate = n / ((Date.now() - start) / 1000);
+    // Wait until every event is committed (features produced before the commit).
+    for (;;) {
+      const p = await env.progress();
+      if (p.committed >= p.end) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ends = await env.admin!.fetchTopicOffsets(env.topic(Topics.UserFeatures));
+    const endTotal = ends.reduce((s, p) => s + Number(p.high), 0);
+    for (let i = 0; i < 600 && reader.messages.length < endTotal; i++) await new Promise((r) => setTimeout(r, 100));
+    const emitted = new Map<string, { ing: number; em: number }[]>();
+    for (const m of reader.messages) {
+      const f = Codecs.UserFeatures.decode(m.value!);
+      const list = emitted.get(f.user_id) ?? [];
+      list.push({ ing: f.ingested_at, em: f.emitted_at });
+      emitted.set(f.user_id, list);
+    }
+    const lat: number[] = [];
+    for (const [user, stamps] of sent) {
+      const msgs = (emitted.get(user) ?? []).sort((a, b) => a.em - b.em);
+      for (const s of stamps) {
+        const hit = msgs.find((m) => m.ing >= s);
+        if (hit) lat.push(hit.em - s);
+      }
+    }
+    lat.sort((a, b) => a - b);
+    const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+    log(`run ${run}: ${n} events at ${Math.round(achievedRate)}/s, latency p50 ${q(0.5)} ms p99 ${q(0.99)} ms (${lat.length} matched)`);
+    return { p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN, events: lat.length, achievedRate };
+  } finally {
+    await reader?.stop();
+    await env.close();
+  }
+}
+
+function memoryRun(run: number): { bytesPerUser: number; bytesPerEvent: number } {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const users = new Map<string, UserState>();
+  const t0 = Date.UTC(2026, 9, 1);
+  for (let u = 0; u < MEM_USERS; u++) {
+    // Fresh strings per user/event, as decoding from Kafka produces them.
+    const key = `r${run}-user-${u}`;
+    const s = new UserState(key, u % 6);
+    for (let i = 0; i < MEM_EVENTS; i++) s.apply(toFeatureEvent(event(`r${run}`, u, i, t0 + i * 60_000, t0 + i * 60_000 + 1)));
+    users.set(key, s);
+  }
+  gc();
+  const used = process.memoryUsage().heapUsed - before;
+  const bytesPerUser = used / users.size;
+  log(`run ${run}: ${users.size} users x ${MEM_EVENTS} events: ${(used / 2 ** 20).toFixed(0)} MiB heap, ${Math.round(bytesPerUser)} B/user`);
+  users.clear();
+  return { bytesPerUser, bytesPerEvent: bytesPerUser / MEM_EVENTS };
+}
+
+/** Aggregator processes started by this run: stopped on Ctrl-C / SIGTERM too, never orphaned. */
+const children = new Set<ServiceProcess>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    void Promise.all([...children].map((c) => c.stop(true))).finally(() => process.exit(130));
+  });
+}
+
+async function main() {
+  log(`quick=${quick} events=${EVENTS} users=${USERS} rate=${RATE}/s latency=${LATENCY_SECONDS}s mem_users=${MEM_USERS} runs=${RUNS}`);
+  const mem = [];
+  for (let r = 1; r <= RUNS; r++) mem.push(memoryRun(r));
+  const tp = [];
+  for (let r = 1; r <= RUNS; r++) tp.push(await throughputRun(r));
+  const lat = [];
+  for (let r = 1; r <= RUNS; r++) lat.push(await latencyRun(r));
+
+  const bytesPerUser = median(mem.map((m) => m.bytesPerUser));
+  const rss = tp.map((t) => t.rssBytes).filter((x): x is number => x !== null);
+  const measurements: Measurement[] = [
+    { name: 'throughput per process (consume → ClickHouse → UserFeatures)', value: median(tp.map((t) => t.eventsPerS)), unit: 'events/s', target: { op: '>=', value: 50_000 }, note: `runs: ${tp.map((t) => Math.round(t.eventsPerS)).join(', ')}` },
+    { name: `p99 ingest → UserFeatures emitted at ${RATE} events/s`, value: median(lat.map((l) => l.p99)), unit: 'ms', target: { op: '<=', value: 1000 }, note: `runs: ${lat.map((l) => l.p99).join(', ')}` },
+    { name: `p50 ingest → UserFeatures emitted at ${RATE} events/s`, value: median(lat.map((l) => l.p50)), unit: 'ms', note: `runs: ${lat.map((l) => l.p50).join(', ')}` },
+    { name: 'achieved input rate in the latency runs', value: median(lat.map((l) => l.achievedRate)), unit: 'events/s' },
+    { name: `hot state per active user (${MEM_EVENTS} events each)`, value: bytesPerUser, unit: 'bytes', note: `runs: ${mem.map((m) => Math.round(m.bytesPerUser)).join(', ')}` },
+    { name: '1 M active users, state heap', value: (bytesPerUser * 1_000_000) / 2 ** 30, unit: 'GiB', target: { op: '<=', value: 2 }, note: 'extrapolated from the measured bytes per user; plus ~150 MiB process baseline' },
+    { name: `aggregator RSS after draining ${USERS} users`, value: rss.length ? median(rss) / 2 ** 20 : NaN, unit: 'MiB' },
+  ];
+  const out = writeReport(
+    ROOT,
+    'bench-aggregate',
+    'Feature aggregator benchmark',
+    measurements,
+    { cpus: cpus().length, loadavg: loadavg().map((x) => x.toFixed(2)).join(' '), quick, events: EVENTS, users: USERS, rate: RATE, latency_seconds: LATENCY_SECONDS, mem_users: MEM_USERS, mem_events_per_user: MEM_EVENTS, runs: RUNS, raw: { throughput: tp, latency: lat, memory: mem } },
+    [
+      'Kafka, ClickHouse, the aggregator and this load generator share the same machine (and, in development, the CPU with other work): the figures are lower bounds for a dedicated host.',
+      'Latency is per event: ingest stamp → emitted_at of the first UserFeatures of its user whose ingested_at covers it; it includes the coalescing interval (AGGREGATOR_EMIT_INTERVAL_MS) and the ClickHouse write (both precede the commit).',
+    ],
+  );
+  log(`wrote ${out.json} and ${out.md}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});
