@@ -1,4 +1,7 @@
-import { ALL_TOPIC_SPECS, Codecs, Topics, UserAttributesInput } from '@app/contracts';
+import { Codecs, TOPIC_SPECS, Topics, UserAttributesInput } from '@app/contracts';
+
+/** The topics a replay writes; created when missing (the services create theirs at start). */
+export const REPLAY_TOPICS = [TOPIC_SPECS[Topics.ClickstreamRaw], TOPIC_SPECS[Topics.UserAttributes]];
 import { KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
 import type { Logger } from 'pino';
 import type { CanonicalEventJson } from '../canonical-event';
@@ -34,7 +37,7 @@ export class KafkaEventSink implements EventSink {
   ) {}
 
   static async open(bus: KafkaBus): Promise<KafkaEventSink> {
-    await bus.ensureTopics(ALL_TOPIC_SPECS);
+    await bus.ensureTopics(REPLAY_TOPICS);
     // Idempotent: a retried send (e.g. right after topic creation) must not duplicate messages.
     return new KafkaEventSink(await bus.producer({ idempotent: true }), bus.topic(Topics.ClickstreamRaw));
   }
@@ -130,7 +133,7 @@ export class FatalHttpError extends Error {
 /** Publishes label rows as UserAttributes on user.attributes.v1, keyed by user. */
 export async function publishUserAttributes(bus: KafkaBus, rows: readonly UserAttributesInput[], chunk = 5000): Promise<void> {
   if (rows.length === 0) return;
-  await bus.ensureTopics(ALL_TOPIC_SPECS);
+  await bus.ensureTopics(REPLAY_TOPICS);
   const producer = await bus.producer({ idempotent: true });
   try {
     const topic = bus.topic(Topics.UserAttributes);
