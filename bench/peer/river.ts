@@ -36,8 +36,8 @@ export function riverPython(log: (m: string) => void = () => undefined): string 
 
 export function peerArgs(size: PeerSize): string[] {
   if (size === 'smoke') return ['--limit', '500', '--budget-s', '5', '--n-models', '2', '--window', '200'];
-  if (size === 'quick') return ['--limit', '20000', '--budget-s', '30', '--n-models', '5'];
-  return ['--limit', '40000', '--budget-s', '90', '--n-models', '10'];
+  if (size === 'quick') return ['--limit', '10000', '--budget-s', '10', '--n-models', '5'];
+  return ['--limit', '40000', '--budget-s', '45', '--n-models', '10'];
 }
 
 /** Runs River's prequential evaluation on a samples file; never throws (the status says what went wrong). */
