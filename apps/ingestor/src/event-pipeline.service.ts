@@ -47,6 +47,7 @@ export class EventPipeline implements OnApplicationBootstrap {
       lingerMs: config.INGEST_LINGER_MS,
       maxBatchMessages: config.INGEST_PRODUCE_BATCH_EVENTS,
       timeoutMs: config.INGEST_PRODUCE_TIMEOUT_MS,
+      maxConcurrentSends: config.INGEST_MAX_CONCURRENT_SENDS,
     });
     this.inflight = metrics.gauge('portrait_ingest_producer_inflight_events', 'HTTP events accepted and not yet acknowledged by Kafka');
   }

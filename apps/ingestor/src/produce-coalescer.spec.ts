@@ -63,6 +63,23 @@ describe(ProduceCoalescer.name, () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(slow.outstanding).toBe(0);
   });
+
+  it('keeps at most maxConcurrentSends in flight and sends what piled up together (group commit)', async () => {
+    const sender = new FakeSender();
+    const sut = new ProduceCoalescer(() => sender, { ...opts, maxConcurrentSends: 1, lingerMs: 1 });
+    const a = sut.submit([{ topic: 'e', messages: msgs(1) }]);
+    await new Promise((r) => setTimeout(r, 10));
+    const more = [2, 3, 4].map((n) => sut.submit([{ topic: 'e', messages: msgs(n) }]));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sender.calls).toHaveLength(1); // the others wait for the slot
+    sender.pending[0].resolve();
+    await a;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sender.calls[1]).toEqual([{ topic: 'e', count: 9 }]);
+    sender.pending[1].resolve();
+    await Promise.all(more);
+    expect(sut.outstanding).toBe(0);
+  });
 });
 
 describe('chunkByBytes', () => {

@@ -48,6 +48,8 @@ export const ingestorConfigSchema = baseConfigSchema.extend({
   INGEST_LINGER_MS: envInt(2, 0, 1000),
   /** Most events in one coalesced Kafka request. */
   INGEST_PRODUCE_BATCH_EVENTS: envInt(20_000, 1),
+  /** Kafka sends in flight at once for HTTP; meanwhile requests' events pile up and go out together. */
+  INGEST_MAX_CONCURRENT_SENDS: envInt(2, 1, 64),
   /** A Kafka send not acknowledged within this time answers 503. */
   INGEST_PRODUCE_TIMEOUT_MS: envInt(10_000, 100),
   /** Consume clickstream.raw.v1 (group ingestor-raw). */
