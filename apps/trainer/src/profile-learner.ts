@@ -288,9 +288,14 @@ export class ProfileLearner {
 
   async optimizerWeights(): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } | null> {
     const named = await this.optimizer.getWeights();
-    if (named.length <= 1) return null;
-    const { data, specs } = await tf.io.encodeWeights(named);
-    return { data, specs };
+    try {
+      if (named.length <= 1) return null;
+      const { data, specs } = await tf.io.encodeWeights(named);
+      return { data, specs };
+    } finally {
+      // getWeights() returns the moment variables themselves plus a fresh `iter` scalar: free that one.
+      for (const n of named) if (!(n.tensor instanceof tf.Variable)) n.tensor.dispose();
+    }
   }
 
   async artifacts(): Promise<{ topologyJson: string; weightSpecsJson: string; weights: Buffer }> {
