@@ -224,6 +224,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       apiKey: env.PORTRAIT_INGEST_KEY ?? env.PORTRAIT_INGEST_KEYS?.split(',')[0]?.trim(),
       logger,
       signal: options.signal,
+      onWait: note,
     });
     try {
       let total: number | null = isGenerator

@@ -62,6 +62,8 @@ export interface HttpSinkOptions {
   /** Give up after this long without an accepted request (ms, default 120 000). */
   patienceMs?: number;
   signal?: AbortSignal;
+  /** Told (once per kind) when the sink starts waiting for the ingestor. */
+  onWait?: (message: string) => void;
 }
 
 interface IngestResponse {
@@ -76,6 +78,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class HttpEventSink implements EventSink {
   readonly needsAvro = false;
   private readonly endpoint: string;
+  private readonly told = new Set<string>();
 
   constructor(private readonly options: HttpSinkOptions) {
     this.endpoint = `${options.url.replace(/\/+$/, '')}/v1/events`;
@@ -110,10 +113,14 @@ export class HttpEventSink implements EventSink {
         const retryAfter = Number(res.headers.get('retry-after'));
         waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff;
         this.options.logger.warn({ event: 'replay_http_backpressure', status: res.status, wait_ms: waitMs }, 'ingestor busy, waiting');
+        this.tell(`busy-${res.status}`, `ingestor answered ${res.status}: waiting (Retry-After) and retrying`);
       } catch (e) {
         if (e instanceof FatalHttpError) throw e;
         waitMs = backoff;
-        this.options.logger.warn({ event: 'replay_http_unreachable', err: (e as Error).message, wait_ms: waitMs }, 'ingestor unreachable, retrying');
+        // fetch() says only "fetch failed"; the cause has ECONNREFUSED and friends.
+        const why = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
+        this.options.logger.warn({ event: 'replay_http_unreachable', err: why, wait_ms: waitMs }, 'ingestor unreachable, retrying');
+        this.tell('unreachable', `ingestor at ${this.endpoint} unreachable (${why}): retrying for up to ${Math.round(patience / 1000)} s`);
       }
       if (Date.now() - started + waitMs > patience) {
         throw new Error(`ingestor at ${this.endpoint} did not accept a batch for ${Math.round(patience / 1000)} s`);
@@ -121,6 +128,12 @@ export class HttpEventSink implements EventSink {
       await sleep(waitMs);
       backoff = Math.min(backoff * 2, 5000);
     }
+  }
+
+  private tell(kind: string, message: string): void {
+    if (this.told.has(kind)) return;
+    this.told.add(kind);
+    this.options.onWait?.(message);
   }
 
   async close(): Promise<void> {}
