@@ -233,7 +233,7 @@ export function changedFields(prev: ProfileUpdated | undefined, next: ProfileUpd
   if (!prev) return [...SECTIONS];
   const out: string[] = [];
   for (const s of SECTIONS) {
-    if (JSON.stringify(prev[s]) !== JSON.stringify(next[s])) out.push(s);
+    if (!sameValue(prev[s], next[s])) out.push(s);
   }
   const names = new Set([...Object.keys(prev.attributes), ...Object.keys(next.attributes)]);
   for (const n of [...names].sort()) {
@@ -243,6 +243,24 @@ export function changedFields(prev: ProfileUpdated | undefined, next: ProfileUpd
   const after = new Set(next.segments);
   for (const s of [...new Set([...before, ...after])].sort()) if (before.has(s) !== after.has(s)) out.push(`segments.${s}`);
   return out;
+}
+
+/** Structural equality of JSON-like values (the hot path: no serialisation). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k) || !sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 function roundScore(s: { key: string; score: number }) {

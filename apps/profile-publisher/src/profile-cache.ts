@@ -7,6 +7,8 @@ import type { ProfileUpdated } from '@app/contracts';
  */
 export class ProfileCache {
   private readonly profiles = new Map<string, ProfileUpdated>();
+  /** Profiles dropped for capacity: while 0, a cache that was warmed completely knows every user. */
+  evictions = 0;
 
   constructor(readonly capacity = 200_000) {}
 
@@ -22,8 +24,17 @@ export class ProfileCache {
     this.profiles.set(p.user_id, p);
     if (this.profiles.size > this.capacity) {
       const oldest = this.profiles.keys().next();
-      if (!oldest.done) this.profiles.delete(oldest.value);
+      if (!oldest.done) {
+        this.profiles.delete(oldest.value);
+        this.evictions++;
+      }
     }
+  }
+
+  /** Forgets everything (after a rebalance another replica may have published newer versions). */
+  clear(): void {
+    this.profiles.clear();
+    this.evictions++;
   }
 
   get size(): number {

@@ -40,6 +40,10 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
   private consumers: BatchConsumer[] = [];
   private producer: MessageProducer | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly sharedRuns = new Set<Promise<void>>();
+  /** True while the cache holds every stored profile (warm-up got them all, nothing evicted since). */
+  private cacheComplete = false;
+  private evictionsAtWarm = 0;
   private readonly thresholds: ChangeThresholds;
   private readonly m;
 
@@ -83,9 +87,11 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics(ALL_TOPIC_SPECS);
     this.producer = await this.bus.producer();
-    const warm = await this.repo.mostRecent(this.warmLimit);
-    for (let i = warm.length - 1; i >= 0; i--) this.cache.put(warm[i]);
-    this.logger.info({ event: 'cache_warmed', profiles: warm.length }, 'profile cache warmed from ClickHouse');
+    const evictionsBefore = this.cache.evictions;
+    await this.warmCache();
+    this.evictionsAtWarm = this.cache.evictions;
+    this.cacheComplete = this.cache.size < this.warmLimit && this.cache.evictions === evictionsBefore;
+    this.logger.info({ event: 'cache_warmed', profiles: this.cache.size }, 'profile cache warmed from ClickHouse');
     // Entering or leaving a segment is a profile change, also when the rules (not the user) changed.
     this.rules.onReloaded((outcome) => {
       if (!outcome.ok || !outcome.changed) return;
@@ -110,7 +116,9 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
     const features = this.bus.consumer({
       groupId: 'profile-publisher',
       topics: [Topics.UserFeatures],
-      handler: (messages) => this.exclusive(() => this.onFeatures(messages)),
+      handler: (messages) => this.shared(() => this.onFeatures(messages)),
+      concurrency: 3,
+      onAssignment: () => this.exclusive(async () => this.onFeaturesAssignment()),
     });
     this.consumers = [models, attributes, features];
     this.health.register('models_consumer', () => models.health());
@@ -129,6 +137,7 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
     this.rules.stop();
     for (const c of [...this.consumers].reverse()) await c.disconnect();
     await this.chain.catch(() => undefined);
+    await Promise.allSettled([...this.sharedRuns]);
     this.registry.dispose();
   }
 
@@ -150,9 +159,47 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
+  /**
+   * TRICKY: with several replicas, partitions (and so users) move between them on a rebalance,
+   * and the new owner's cached profiles may be older than what the previous owner published.
+   * After any assignment but the first, forget the cache: previous versions then come from
+   * ClickHouse, which every replica writes before it publishes, so `version` stays monotonic.
+   */
+  private assignments = 0;
+  private async onFeaturesAssignment(): Promise<void> {
+    if (this.assignments++ === 0) return;
+    this.cache.clear();
+    this.cacheComplete = false;
+    await this.warmCache();
+    this.logger.info({ event: 'cache_rewarmed_after_rebalance', profiles: this.cache.size }, 'partitions reassigned: profile cache reloaded from ClickHouse');
+  }
+
+  /** Loads the most recently computed profiles (oldest first, so the newest end up most recent). */
+  private async warmCache(): Promise<void> {
+    const warm = await this.repo.mostRecent(this.warmLimit);
+    for (let i = warm.length - 1; i >= 0; i--) this.cache.put(warm[i]);
+  }
+
+  /** Runs alone: waits for running work, and holds back new work until it is done. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
+    const shared = [...this.sharedRuns];
+    const run = this.chain.then(() => Promise.allSettled(shared)).then(fn);
     this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Runs alongside other shared work. Features batches are shared: each partition's batch holds
+   * disjoint users (keyed by user), so they need not wait for each other.
+   */
+  private shared<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.sharedRuns.add(settled);
+    void settled.then(() => this.sharedRuns.delete(settled));
     return run;
   }
 
@@ -276,6 +323,8 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
       if (p) out.set(id, p);
       else missing.push(id);
     }
+    // A miss in a cache that holds every stored profile is a new user: no ClickHouse round trip.
+    if (this.cacheComplete && this.cache.evictions === this.evictionsAtWarm) return out;
     for (const p of await this.repo.latestFor(missing)) out.set(p.user_id, p);
     return out;
   }
