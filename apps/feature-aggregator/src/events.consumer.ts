@@ -7,7 +7,7 @@ import { FeatureOptions, InvalidFeatureEvent, toFeatureEvent, UserState } from '
 import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
 import { HealthRegistry, LOGGER, Metrics } from '@app/observability';
 import { EventRow, toEventRow } from './event-row';
-import { FeatureEmitter, SnapshotRow } from './feature-emitter';
+import { chunkBySize, FeatureEmitter, SnapshotRow } from './feature-emitter';
 import { HotStates } from './hot-states';
 import { AGGREGATOR_CONFIG } from './tokens';
 
@@ -184,7 +184,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       await Promise.all([
         this.writer.write(rows),
         this.emitter!.emit(touched),
-        this.producer!.send(this.bus.topic(Topics.ClickstreamDlq), dead),
+        ...chunkBySize(dead, 512 * 1024).map((chunk) => this.producer!.send(this.bus.topic(Topics.ClickstreamDlq), chunk)),
       ]);
       this.events.inc({ outcome: 'applied' }, counts.applied);
       this.events.inc({ outcome: 'duplicate' }, counts.duplicate);

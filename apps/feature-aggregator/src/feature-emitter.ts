@@ -4,6 +4,27 @@ import { Codecs, UserFeatures } from '@app/contracts';
 import type { FeatureOptions, UserState } from '@app/features';
 import type { MessageProducer, OutgoingMessage } from '@app/kafka';
 
+/** Stay well below the broker's message.max.bytes (1 MB by default) per produce request. */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Splits messages into chunks of at most `maxBytes` of values (at least one message each). */
+export function chunkBySize(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    if (current.length > 0 && size + m.value.length > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += m.value.length;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 export interface SnapshotRow {
   user_key: string;
   as_of: string;
@@ -108,7 +129,7 @@ export class FeatureEmitter {
         });
       }
     }
-    await Promise.all([this.producer.send(this.topic, out), this.snapshots?.write(rows)]);
+    await Promise.all([...chunkBySize(out, MAX_REQUEST_BYTES).map((chunk) => this.producer.send(this.topic, chunk)), this.snapshots?.write(rows)]);
     this.emitted += out.length;
     this.settings.onEmitted(msgs);
     this.logger.debug({ event: 'features_emitted', count: out.length }, 'user features emitted');
