@@ -33,7 +33,7 @@ export interface BenchReport {
     ratio_clickhouse_writes_to_insert: Spread | null;
   };
   limits: unknown[];
-  stages: Record<string, { status: 'ok' | 'missing' | 'failed' | 'skipped'; seconds?: number; report?: unknown; error?: string }>;
+  stages: Record<string, { status: 'ok' | 'reused' | 'missing' | 'failed' | 'skipped'; seconds?: number; report?: unknown; error?: string; reused_from?: string }>;
   pipeline: unknown[];
   peer: {
     status: string;
@@ -81,7 +81,10 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     '| stage | status | headline numbers |',
     '|---|---|---|',
-    ...Object.entries(r.stages).map(([name, st]) => `| ${name} | ${st.status}${st.seconds ? ` (${st.seconds.toFixed(0)} s)` : ''} | ${stageHeadline(st.report) || (st.error ?? '').slice(0, 160).replace(/\|/g, '/').replace(/\n/g, ' ')} |`),
+    ...Object.entries(r.stages).map(
+      ([name, st]) =>
+        `| ${name} | ${st.status}${st.reused_from ? ` (report of ${st.reused_from})` : ''}${st.seconds ? ` (${st.seconds.toFixed(0)} s)` : ''} | ${stageHeadline(st.report) || (st.error ?? '').slice(0, 160).replace(/\|/g, '/').replace(/\n/g, ' ')} |`,
+    ),
     '',
     `Full per-stage reports: \`reports/bench-<stage>.md\` (written by each stage's own benchmark).`,
     '',
