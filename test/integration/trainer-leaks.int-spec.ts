@@ -52,13 +52,13 @@ describe('trainer core: no tensor or memory leak', () => {
       }
     }
     const elapsed = (Date.now() - started) / 1000;
-    // eslint-disable-next-line no-console
+     
     console.log(`leak test: ${steps} steps in ${elapsed.toFixed(1)} s on ${tf.getBackend()}`, checkpoints);
     const after = checkpoints.slice(1); // the first checkpoint is after warm-up (first live version loaded)
     expect(after.length).toBeGreaterThan(0);
-    for (const c of after) expect(c.tensors).toBe(checkpoints[0]!.tensors);
+    for (const c of after) expect(c.tensors).toBe(checkpoints[0].tensors);
     const rss = after.map((c) => c.rssMb);
-    expect(Math.max(...rss) - checkpoints[0]!.rssMb).toBeLessThan(96);
+    expect(Math.max(...rss) - checkpoints[0].rssMb).toBeLessThan(96);
     trainer.dispose();
   }, 600_000);
 });
