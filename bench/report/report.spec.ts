@@ -86,6 +86,7 @@ describe('report figures', () => {
     expect(labels).toContain('whole pipeline (bounded lag)');
     expect(peerBars(report())).toEqual([{ target: 'gender', learner: 'river hoeffding_adaptive_tree', macro_f1: 0.6, accuracy: 0.7 }]);
     expect(stageMeasurements({ measurements: [{ name: 1 }] })).toEqual([]);
+    expect(stageMeasurements({ rows: [{ backend: 'wasm', mode: 'train', batch: 256, median_per_s: 5000 }] })).toEqual([{ name: 'train wasm batch 256', value: 5000, unit: 'samples/s' }]);
   });
 
   it('markdown carries the key numbers, provenance and figures', () => {

@@ -110,6 +110,13 @@ export function renderMarkdown(r: BenchReport): string {
 /** The stage benchmarks share one JSON shape (bench/lib/report.ts): `measurements: [{name, value, unit}]`. */
 export function stageMeasurements(report: unknown): { name: string; value: number; unit: string }[] {
   const ms = (report as { measurements?: unknown } | undefined)?.measurements;
+  // The training benchmark writes rows per backend/mode/batch with a median rate instead.
+  const rows = (report as { rows?: unknown } | undefined)?.rows;
+  if (!Array.isArray(ms) && Array.isArray(rows)) {
+    return rows
+      .filter((r): r is { backend: string; mode: string; batch: number; median_per_s: number } => typeof (r as { median_per_s?: unknown }).median_per_s === 'number')
+      .map((r) => ({ name: `${r.mode} ${r.backend} batch ${r.batch}`, value: r.median_per_s, unit: r.mode === 'predict' ? 'predictions/s' : 'samples/s' }));
+  }
   if (!Array.isArray(ms)) return [];
   return ms.filter(
     (m): m is { name: string; value: number; unit: string } =>
