@@ -60,5 +60,5 @@ describe('trainer core: no tensor or memory leak', () => {
     const rss = after.map((c) => c.rssMb);
     expect(Math.max(...rss) - checkpoints[0].rssMb).toBeLessThan(96);
     trainer.dispose();
-  }, 600_000);
+  }, Math.max(600_000, STEPS * 250)); // ~20 ms CPU per step; the shared CI machine gives us a fraction of a core
 });
