@@ -40,7 +40,10 @@ const autocannon = require('autocannon') as (
   cb: (err: Error | null, res: AutocannonResult) => void,
 ) => unknown;
 
-const ROOT = join(__dirname, '..', '..');
+/** Where `dist/` is (the services run from `<SERVICE_ROOT>/dist/apps/...`). */
+const SERVICE_ROOT = join(__dirname, '..', '..');
+/** Reports go to the repository the command runs in. */
+const ROOT = process.cwd();
 const num = (name: string, def: number) => Number(process.env[name] ?? def);
 const logger = createLogger('bench-ingest', 'warn');
 
@@ -67,7 +70,7 @@ async function httpLoad(seconds: number, connections: number) {
   const ns = testNamespace('benchhttp');
   const port = await freePort();
   const key = 'bench-key';
-  const svc = new ServiceProcess('ingestor', port, { ...ns.env, ...serviceNodeOptions(), INGESTOR_PORT: String(port), PORTRAIT_INGEST_KEYS: key, LOG_LEVEL: 'warn' }, ROOT);
+  const svc = new ServiceProcess('ingestor', port, { ...ns.env, ...serviceNodeOptions(), INGESTOR_PORT: String(port), PORTRAIT_INGEST_KEYS: key, LOG_LEVEL: 'warn' }, SERVICE_ROOT);
   await svc.start();
   try {
     // 500 request bodies of 100 events; `R#` in each event_id is replaced per request so every
@@ -139,12 +142,12 @@ async function kafkaPath(n: number) {
   const ns = testNamespace('benchraw');
   const bus = new KafkaBus({ brokers: ns.brokers, clientId: 'bench-ingest', topicPrefix: ns.topicPrefix, logger });
   try {
-    await bus.ensureTopics(ALL_TOPIC_SPECS);
+    await retry(() => bus.ensureTopics(ALL_TOPIC_SPECS));
     const producer = await bus.producer();
     const raw = events(n, 2).map((e) => ({ key: e.user_id ?? e.event_id, value: Codecs.ClickEvent.encode(toRaw(e)) }));
-    for (let i = 0; i < raw.length; i += 10_000) await producer.send(bus.topic(Topics.ClickstreamRaw), raw.slice(i, i + 10_000));
+    for (let i = 0; i < raw.length; i += 2_000) await retry(() => producer.send(bus.topic(Topics.ClickstreamRaw), raw.slice(i, i + 2_000)));
     const port = await freePort();
-    const svc = new ServiceProcess('ingestor', port, { ...ns.env, INGESTOR_PORT: String(port), LOG_LEVEL: 'warn' }, ROOT);
+    const svc = new ServiceProcess('ingestor', port, { ...ns.env, INGESTOR_PORT: String(port), LOG_LEVEL: 'warn' }, SERVICE_ROOT);
     const eventsTopic = bus.topic(Topics.ClickstreamEvents);
     let lastCount = 0;
     // A metadata hiccup right after topic creation must not end the run: keep the last count.
@@ -178,12 +181,26 @@ async function kafkaPath(n: number) {
   }
 }
 
+/** Retries `fn` a few times: freshly created topics can briefly answer "unknown topic or partition". */
+async function retry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 1000 * i));
+    }
+  }
+}
+
 async function deleteTopics(prefix: string) {
   const bus = new KafkaBus({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), clientId: 'bench-cleanup', logger });
-  await bus.withAdmin(async (a) => {
-    const topics = (await a.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await a.deleteTopics({ topics });
-  });
+  await bus
+    .withAdmin(async (a) => {
+      const topics = (await a.listTopics()).filter((t) => t.startsWith(prefix));
+      if (topics.length) await a.deleteTopics({ topics });
+    })
+    .catch((e: unknown) => console.warn(`could not delete the bench topics ${prefix}*: ${String(e)}`));
 }
 
 function normaliserSpeed() {
