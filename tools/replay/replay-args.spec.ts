@@ -28,6 +28,13 @@ describe('parseReplayArgs', () => {
     });
   });
 
+  it('--start now ends the simulated period now', () => {
+    const before = Date.now();
+    const start = parseReplayArgs(['--start', 'now', '--days', '2']).options.generator?.startMs ?? 0;
+    expect(start).toBeGreaterThanOrEqual(before - 2 * 86_400_000);
+    expect(start).toBeLessThanOrEqual(Date.now() - 2 * 86_400_000);
+  });
+
   it('rejects bad arguments with a clear message', () => {
     expect(() => parseReplayArgs(['--format', 'csv'])).toThrow(/--format must be one of/);
     expect(() => parseReplayArgs(['--rate', 'fast'])).toThrow(/--rate must be/);

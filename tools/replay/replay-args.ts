@@ -18,7 +18,8 @@ export const REPLAY_USAGE = `usage: npm run replay -- [options]
   --batch-size <n>         events per Kafka send / HTTP request
   --json                   print the summary as JSON
  generator:
-  --seed <n> (1)  --users <n> (1000)  --days <n> (7)  --start <ISO date|epoch ms> (2026-01-01T00:00:00Z)
+  --seed <n> (1)  --users <n> (1000)  --days <n> (7)  --start <ISO date|epoch ms|now> (2026-01-01T00:00:00Z;
+                  now = the period ends now)
   --bot-fraction <0..1> (0.01)  --events-per-user-day <n> (20)  --label-fraction <0..1> (0.3)
 `;
 
@@ -105,7 +106,9 @@ export function parseReplayArgs(argv: string[], resolveSource: (s: string) => st
   let startMs: number | undefined;
   const start = s('start');
   if (start !== undefined) {
-    startMs = /^\d+$/.test(start) ? Number(start) : Date.parse(start);
+    // `now`: the simulated period ends now (ids do not depend on the start, so a rerun still dedups).
+    const days = Number(s('days') ?? 7);
+    startMs = start === 'now' ? Date.now() - days * 86_400_000 : /^\d+$/.test(start) ? Number(start) : Date.parse(start);
     if (!Number.isFinite(startMs)) throw new ReplayArgumentError(`--start must be an ISO date or epoch ms (got ${JSON.stringify(start)})`);
   }
   const options: ReplayOptions = {
