@@ -177,8 +177,24 @@ async function main() {
   const peerFile = join(dir, 'peer-samples.jsonl');
   for (let i = 0; i < runs; i++) {
     log(`run ${i + 1}/${runs}: whole pipeline`);
-    pipelines.push(await runPipeline({ ...pipelineDefaults(size), seed, peerExport: i === 0 && !values['skip-peer'] ? peerFile : undefined, logDir: join(dir, 'logs', `run${i + 1}`), log: (m) => log(`pipeline: ${m}`) }));
+    // A run that fails (a service that does not start, say) is reported; the others still count.
+    try {
+      pipelines.push(
+        await runPipeline({
+          ...pipelineDefaults(size),
+          seed,
+          peerExport: pipelines.length === 0 && !values['skip-peer'] ? peerFile : undefined,
+          logDir: join(dir, 'logs', `run${i + 1}`),
+          log: (m) => log(`pipeline: ${m}`),
+        }),
+      );
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      log(`pipeline run ${i + 1} failed: ${msg}`);
+      notes.push(`Pipeline run ${i + 1} failed and is left out of the medians: ${msg.split('\n')[0]}`);
+    }
   }
+  if (pipelines.length === 0) throw new Error('every pipeline run failed (see above)');
 
   let peer: PeerOutcome = { status: 'skipped', river: null };
   if (!values['skip-peer']) {
