@@ -1,4 +1,4 @@
-import { Codecs, Topics } from '@app/contracts';
+import { ALL_TOPIC_SPECS, Codecs, Topics } from '@app/contracts';
 import { loadConfig, trainerConfigSchema } from '@app/config';
 import { KafkaBus } from '@app/kafka';
 import { ModelVersionStore } from '@app/model';
@@ -47,6 +47,7 @@ async function main() {
       groupPrefix: config.KAFKA_GROUP_PREFIX,
       logger,
     });
+    await bus.ensureTopics(ALL_TOPIC_SPECS.filter((t) => t.name === Topics.ModelUpdates));
     const producer = await bus.producer();
     try {
       const update = { ...saved.update, created_at: Date.now() };

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Codecs, ProfileUpdated, Topics } from '@app/contracts';
 import { ClickHouseStore } from '@app/clickhouse';
@@ -10,6 +11,7 @@ import { freePort, ServiceProcess, testNamespace, TopicReader, waitFor } from '@
  */
 describe('walking skeleton (4 services, real Kafka + ClickHouse)', () => {
   const ns = testNamespace('e2e');
+  const modelDir = `${tmpdir()}/portrait-models-${ns.id}`;
   const user = `u-${ns.id}`;
   const ingestKey = 'ingest-key-e2e';
   const readKey = 'read-key-e2e';
@@ -40,7 +42,7 @@ describe('walking skeleton (4 services, real Kafka + ClickHouse)', () => {
       TRAINER_LABEL_HORIZON_MS: '0',
       TRAINER_SAMPLE_SPACING_MS: '0',
       TRAINER_WATERMARK_LAG_MS: '0',
-      TRAINER_MODEL_DIR: `${tmpdir()}/portrait-models-${ns.id}`,
+      TRAINER_MODEL_DIR: modelDir,
     };
     services = [
       new ServiceProcess('ingestor', ports.ingestor, env),
@@ -59,6 +61,7 @@ describe('walking skeleton (4 services, real Kafka + ClickHouse)', () => {
     await Promise.all(services.map((s) => s.stop()));
     await store?.command(`DROP DATABASE IF EXISTS ${ns.database}`);
     await store?.close();
+    rmSync(modelDir, { recursive: true, force: true });
   });
 
   const reader = async (topic: string) => {
