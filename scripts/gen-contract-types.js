@@ -123,7 +123,8 @@ function generate() {
     if (typeof t === 'string') return PRIMITIVES[t] ? false : recordNeedsInput(resolve(t, ns), visiting);
     if (t.type === 'array') return typeNeedsInput(t.items, ns, visiting);
     if (t.type === 'map') return typeNeedsInput(t.values, ns, visiting);
-    if (t.type === 'record' || t.type === 'error') return recordNeedsInput(resolve(t.name, t.namespace || ns), visiting);
+    if (t.type === 'record' || t.type === 'error')
+      return recordNeedsInput(resolve(t.name, t.namespace || ns), visiting);
     if (typeof t.type === 'string' && PRIMITIVES[t.type]) return false;
     return false;
   };
@@ -132,7 +133,9 @@ function generate() {
     if (inputDiffers.has(entry.full)) return inputDiffers.get(entry.full);
     if (visiting.has(entry.full)) return false;
     visiting.add(entry.full);
-    const result = entry.schema.fields.some((f) => f.default !== undefined || typeNeedsInput(f.type, entry.ns, visiting));
+    const result = entry.schema.fields.some(
+      (f) => f.default !== undefined || typeNeedsInput(f.type, entry.ns, visiting),
+    );
     visiting.delete(entry.full);
     inputDiffers.set(entry.full, result);
     return result;

@@ -2,7 +2,7 @@ import { AvroCodec, peekFingerprint, SINGLE_OBJECT_HEADER_LENGTH } from './avro-
 import { codecFor, Codecs } from './codecs';
 import { ContractDecodeError, ContractEncodeError } from './contract-errors';
 import { exampleClickEvent, exampleMessages, exampleModelUpdate, exampleUserAttributes } from './fixtures';
-import { ClickEventInput, MESSAGE_NAMES, MessageName } from './generated/types';
+import { ClickEventInput, MESSAGE_NAMES, MessageName, ModelUpdate } from './generated/types';
 import { fingerprintBytesLE } from './rabin';
 
 /** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
@@ -88,12 +88,22 @@ describe(AvroCodec.name, () => {
     });
 
     it('takes plain null and plain values for [null, X] unions, also inside maps', () => {
-      const input: ClickEventInput = { event_id: 'e', event_type: 'view', ts: 1, user_id: null, price: 0, quantity: 3 };
+      const input: ClickEventInput = {
+        event_id: 'e',
+        event_type: 'view',
+        ts: 1,
+        user_id: null,
+        price: 0,
+        quantity: 3,
+      };
       const decoded = Codecs.ClickEvent.decode(Codecs.ClickEvent.encode(input));
       expect(decoded).toMatchObject({ user_id: null, price: 0, quantity: 3 });
 
       const attrs = { ...exampleUserAttributes(), attributes: { age: null, sex: 'F' } };
-      expect(Codecs.UserAttributes.decode(Codecs.UserAttributes.encode(attrs)).attributes).toEqual({ age: null, sex: 'F' });
+      expect(Codecs.UserAttributes.decode(Codecs.UserAttributes.encode(attrs)).attributes).toEqual({
+        age: null,
+        sex: 'F',
+      });
     });
 
     it('decodes from a Uint8Array that is not a Buffer', () => {
@@ -103,33 +113,70 @@ describe(AvroCodec.name, () => {
       expect(Codecs.ClickEvent.decode(copy)).toEqual(exampleClickEvent());
     });
 
-    it('encodes messages larger than its scratch buffer (a 5 MB model)', () => {
-      const model = { ...exampleModelUpdate(), weights: Buffer.alloc(5 * 1024 * 1024, 7) };
-      const buf = Codecs.ModelUpdate.encode(model);
-      expect(Codecs.ModelUpdate.decode(buf).weights.equals(model.weights)).toBe(true);
-      // ...and small ones afterwards.
-      expect(Codecs.ModelUpdate.decode(Codecs.ModelUpdate.encode(exampleModelUpdate()))).toEqual(exampleModelUpdate());
-    });
+    it.each([
+      ['200 KB', 200 * 1024],
+      ['5 MB', 5 * 1024 * 1024],
+    ])(
+      'encodes messages larger than its scratch buffer (a %s model), and small ones after',
+      (_size, bytes) => {
+        const codec = AvroCodec.fromSchemasDir<ModelUpdate>('ModelUpdate');
+        const model = { ...exampleModelUpdate(), weights: Buffer.alloc(bytes, 7) };
+        const buf = codec.encode(model);
+        expect(buf.length).toBeGreaterThan(bytes);
+        expect(codec.decode(buf).weights.equals(model.weights)).toBe(true);
+        expect(codec.decode(codec.encode(exampleModelUpdate()))).toEqual(exampleModelUpdate());
+        expect(codec.decode(codec.encode(model)).weights.equals(model.weights)).toBe(true);
+      },
+    );
 
     it('keeps a "__proto__" map key as an entry instead of changing the prototype', () => {
       const attributes = JSON.parse('{"__proto__": "x", "age": "26-35"}') as Record<string, string | null>;
-      const decoded = Codecs.UserAttributes.decode(Codecs.UserAttributes.encode({ ...exampleUserAttributes(), attributes }));
+      const decoded = Codecs.UserAttributes.decode(
+        Codecs.UserAttributes.encode({ ...exampleUserAttributes(), attributes }),
+      );
       expect(Object.getPrototypeOf(decoded.attributes)).toBe(Object.prototype);
       expect(Object.keys(decoded.attributes).sort()).toEqual(['__proto__', 'age']);
     });
 
     it('reports the writer version: the released version the current schema equals', () => {
       const result = Codecs.ClickEvent.tryDecode(Codecs.ClickEvent.encode(exampleClickEvent()));
-      expect(result).toMatchObject({ ok: true, writerVersion: expect.stringMatching(/^(v\d+|current)$/) as unknown });
+      expect(result).toMatchObject({
+        ok: true,
+        writerVersion: expect.stringMatching(/^(v\d+|current)$/) as unknown,
+      });
     });
   });
 
   describe('encode validation', () => {
     it.each<[string, MessageName, (m: ReturnType<typeof exampleMessages>) => unknown, string, RegExp]>([
-      ['a string for a long', 'ClickEvent', (m) => ({ ...m.ClickEvent, ts: '2025-03-14' }), 'ts', /ts: expected long, got string/],
-      ['an unsafe integer', 'ClickEvent', (m) => ({ ...m.ClickEvent, ts: 2 ** 60 }), 'ts', /ts: expected long/],
-      ['a missing required field', 'ClickEvent', (m) => ({ ...m.ClickEvent, event_id: undefined }), 'event_id', /missing/],
-      ['a number in a [null,string] union', 'ClickEvent', (m) => ({ ...m.ClickEvent, user_id: 42 }), 'user_id', /user_id/],
+      [
+        'a string for a long',
+        'ClickEvent',
+        (m) => ({ ...m.ClickEvent, ts: '2025-03-14' }),
+        'ts',
+        /ts: expected long, got string/,
+      ],
+      [
+        'an unsafe integer',
+        'ClickEvent',
+        (m) => ({ ...m.ClickEvent, ts: 2 ** 60 }),
+        'ts',
+        /ts: expected long/,
+      ],
+      [
+        'a missing required field',
+        'ClickEvent',
+        (m) => ({ ...m.ClickEvent, event_id: undefined }),
+        'event_id',
+        /missing/,
+      ],
+      [
+        'a number in a [null,string] union',
+        'ClickEvent',
+        (m) => ({ ...m.ClickEvent, user_id: 42 }),
+        'user_id',
+        /user_id/,
+      ],
       [
         'a fraction in a nested int',
         'UserFeatures',
@@ -147,11 +194,20 @@ describe(AvroCodec.name, () => {
       [
         'a number inside an array of a record',
         'ModelUpdate',
-        (m) => ({ ...m.ModelUpdate, heads: [m.ModelUpdate.heads[0], { name: 'x', kind: 'softmax', classes: [1] }] }),
+        (m) => ({
+          ...m.ModelUpdate,
+          heads: [m.ModelUpdate.heads[0], { name: 'x', kind: 'softmax', classes: [1] }],
+        }),
         'heads.1.classes.0',
         /heads\.1\.classes\.0/,
       ],
-      ['a missing nested record', 'ProfileUpdated', (m) => ({ ...m.ProfileUpdated, risk: undefined }), 'risk', /risk/],
+      [
+        'a missing nested record',
+        'ProfileUpdated',
+        (m) => ({ ...m.ProfileUpdated, risk: undefined }),
+        'risk',
+        /risk/,
+      ],
     ])('rejects %s naming the field path', (_what, name, mutate, field, message) => {
       const err = encodeFailure(anyCodec(name), mutate(exampleMessages()));
       expect(err.field).toBe(field);
@@ -166,7 +222,9 @@ describe(AvroCodec.name, () => {
     });
 
     it('rejects a value that is not an object', () => {
-      expect(encodeFailure(anyCodec('ClickEvent'), null).message).toMatch(/invalid ClickEvent: <root>: expected ClickEvent/);
+      expect(encodeFailure(anyCodec('ClickEvent'), null).message).toMatch(
+        /invalid ClickEvent: <root>: expected ClickEvent/,
+      );
     });
   });
 
@@ -188,7 +246,11 @@ describe(AvroCodec.name, () => {
 
     it('reports unknown_fingerprint with the fingerprint in hex', () => {
       const other = Codecs.DeadLetter;
-      const buf = Buffer.concat([good.subarray(0, 2), fingerprintBytesLE(other.fingerprint), good.subarray(10)]);
+      const buf = Buffer.concat([
+        good.subarray(0, 2),
+        fingerprintBytesLE(other.fingerprint),
+        good.subarray(10),
+      ]);
       const err = decodeFailure(codec, buf);
       expect(err.reasonCode).toBe('unknown_fingerprint');
       expect(err.fingerprint).toBe(other.fingerprintHex);
@@ -234,7 +296,11 @@ describe(AvroCodec.name, () => {
     });
 
     it('does not loop on a negative block size while skipping a field the reader dropped', () => {
-      const reader = new AvroCodec<unknown>('Skip', { type: 'record', name: 'Skip', fields: [{ name: 'a', type: 'int' }] });
+      const reader = new AvroCodec<unknown>('Skip', {
+        type: 'record',
+        name: 'Skip',
+        fields: [{ name: 'a', type: 'int' }],
+      });
       const writer = {
         type: 'record',
         name: 'Skip',
@@ -262,7 +328,9 @@ describe(AvroCodec.name, () => {
           for (let j = 0; j < body.length; j++) body[j] = Math.floor(random() * 256);
           const mutated = Buffer.from(valid.length > 100_000 ? valid.subarray(0, 100_000) : valid);
           for (let k = 0; k < 1 + Math.floor(random() * 4); k++) {
-            const at = SINGLE_OBJECT_HEADER_LENGTH + Math.floor(random() * (mutated.length - SINGLE_OBJECT_HEADER_LENGTH));
+            const at =
+              SINGLE_OBJECT_HEADER_LENGTH +
+              Math.floor(random() * (mutated.length - SINGLE_OBJECT_HEADER_LENGTH));
             mutated[at] = Math.floor(random() * 256);
           }
           for (const buf of [withHeader(c, body), mutated]) {
@@ -314,7 +382,9 @@ describe(AvroCodec.name, () => {
       const result = codec.tryDecode(old);
       expect(result).toMatchObject({ ok: true, writerVersion: 'v0' });
       expect(result.ok && result.value).toEqual({
-        ...Codecs.ClickEvent.decode(Codecs.ClickEvent.encode({ event_id: 'old-1', event_type: 'view', ts: 1_600_000_000_000 })),
+        ...Codecs.ClickEvent.decode(
+          Codecs.ClickEvent.encode({ event_id: 'old-1', event_type: 'view', ts: 1_600_000_000_000 }),
+        ),
         user_id: 'u-1',
       });
       expect(codec.writerSchemas().map((w) => w.version)).toContain('v0');
@@ -322,8 +392,12 @@ describe(AvroCodec.name, () => {
 
     it('does not know the older writer until it is registered', () => {
       const codec = AvroCodec.fromSchemasDir('ClickEvent');
-      const old = new AvroCodec<unknown>('ClickEvent', v0).encode({ event_id: 'a', event_type: 'view', ts: 1 });
-      expect(decodeFailure(codec as AvroCodec<unknown, unknown>, old).reasonCode).toBe('unknown_fingerprint');
+      const old = new AvroCodec<unknown>('ClickEvent', v0).encode({
+        event_id: 'a',
+        event_type: 'view',
+        ts: 1,
+      });
+      expect(decodeFailure(codec, old).reasonCode).toBe('unknown_fingerprint');
     });
 
     it('refuses to register a writer schema the current one cannot read', () => {
@@ -335,7 +409,9 @@ describe(AvroCodec.name, () => {
     });
 
     it('refuses a schema whose record name is not the message name', () => {
-      expect(() => new AvroCodec('ClickEvent', { type: 'record', name: 'Other', fields: [] })).toThrow(/defines Other/);
+      expect(() => new AvroCodec('ClickEvent', { type: 'record', name: 'Other', fields: [] })).toThrow(
+        /defines Other/,
+      );
     });
   });
 });

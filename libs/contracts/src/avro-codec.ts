@@ -1,5 +1,6 @@
 import { Type } from 'avsc';
 import { CorruptBlockError, hardeningTypeHook } from './avro-guards';
+import { fastStringTypeHook } from './avro-string';
 import { ContractDecodeError, ContractEncodeError, DecodeReasonCode, FieldProblem } from './contract-errors';
 import { fingerprintBytesLE, fingerprintHex, rabinFingerprint64 } from './rabin';
 import { currentSchemaPath, listReleasedSchemas, readSchemaFile, schemasDir } from './schema-files';
@@ -9,10 +10,13 @@ import { currentSchemaPath, listReleasedSchemas, readSchemaFile, schemasDir } fr
  * little-endian CRC-64-AVRO fingerprint of the writer schema's Parsing Canonical Form, then the
  * Avro binary body. Any Avro implementation decodes our messages with the `.avsc` files alone.
  *
- * Speed (node 20, one core of the dev machine, scripts in the PR description): a realistic
- * ClickEvent (~290 bytes) encode+decode round trip runs at ~520,000/s; a full ProfileUpdated
- * (~1.3 KB) at ~110,000/s. Everything per schema (types, resolvers, header, fingerprints) is
- * computed once; per call we allocate only the output buffer and the decoded value.
+ * Speed: everything per schema (types, resolvers, header, fingerprints) is computed once; per
+ * call we allocate only the output buffer and the decoded value. Measured with
+ * libs/contracts/bench/codec-rate.ts (node 20, encode+decode round trips per CPU-second of one
+ * core, on the shared 2-core dev VM while it was heavily loaded, so a floor rather than a peak):
+ * ClickEvent with every field set (377 B) ~97,000/s (JSON stringify+parse of it: ~112,000/s);
+ * ClickEvent as a dataset row (121 B) ~163,000/s; UserFeatures ~100,000-135,000/s;
+ * ProfileUpdated ~45,000/s. Encoding is the slower half (validation + strings).
  */
 export const SINGLE_OBJECT_MAGIC_0 = 0xc3;
 export const SINGLE_OBJECT_MAGIC_1 = 0x01;
@@ -27,6 +31,9 @@ export const SINGLE_OBJECT_HEADER_LENGTH = 10;
 const AVSC_OPTIONS = { wrapUnions: 'never', omitRecordMethods: true } as const;
 
 type Resolver = ReturnType<Type['createResolver']>;
+
+const INITIAL_SCRATCH_BYTES = 16 * 1024;
+const MAX_SCRATCH_BYTES = 1024 * 1024;
 
 interface WriterEntry {
   /** `v1`, `v2`... for released versions, `current` for an unreleased current schema. */
@@ -49,12 +56,16 @@ export interface WriterSchemaInfo {
 }
 
 /**
- * Parses an Avro schema (object or JSON text) into an avsc type with our options and with the
- * array/map readers guarded against corrupt block counts (see avro-guards.ts).
+ * Parses an Avro schema (object or JSON text) into an avsc type with our options, the array/map
+ * readers guarded against corrupt block counts (avro-guards.ts) and the faster string writer
+ * (avro-string.ts).
  */
 export function parseSchema(schema: unknown): Type {
   const parsed: unknown = typeof schema === 'string' ? JSON.parse(schema) : schema;
-  return Type.forSchema(parsed as Parameters<typeof Type.forSchema>[0], { ...AVSC_OPTIONS, typeHook: hardeningTypeHook });
+  return Type.forSchema(parsed as Parameters<typeof Type.forSchema>[0], {
+    ...AVSC_OPTIONS,
+    typeHook: (s: unknown, opts: unknown) => hardeningTypeHook(s, opts) ?? fastStringTypeHook(s),
+  });
 }
 
 /**
@@ -68,7 +79,11 @@ export function canonicalForm(type: Type): string {
 
 /** The fingerprint (16 hex digits) in a single-object header, or null if `buf` has no such header. */
 export function peekFingerprint(buf: Uint8Array): string | null {
-  if (buf.length < SINGLE_OBJECT_HEADER_LENGTH || buf[0] !== SINGLE_OBJECT_MAGIC_0 || buf[1] !== SINGLE_OBJECT_MAGIC_1) {
+  if (
+    buf.length < SINGLE_OBJECT_HEADER_LENGTH ||
+    buf[0] !== SINGLE_OBJECT_MAGIC_0 ||
+    buf[1] !== SINGLE_OBJECT_MAGIC_1
+  ) {
     return null;
   }
   return fingerprintHex(toBuffer(buf).readBigUInt64LE(2));
@@ -118,7 +133,7 @@ export class AvroCodec<T, I = T> {
     this.header = Buffer.concat([Buffer.from([SINGLE_OBJECT_MAGIC_0, SINGLE_OBJECT_MAGIC_1]), fp]);
     this.currentWriter = { version: 'current', canonicalForm: this.canonicalForm, resolver: undefined };
     this.writers.set(this.fingerprintHex, this.currentWriter);
-    this.scratch = Buffer.alloc(16 * 1024);
+    this.scratch = Buffer.alloc(INITIAL_SCRATCH_BYTES);
     this.header.copy(this.scratch, 0);
   }
 
@@ -164,7 +179,11 @@ export class AvroCodec<T, I = T> {
 
   /** Writer schemas this codec decodes (the current one included). */
   writerSchemas(): WriterSchemaInfo[] {
-    return [...this.writers].map(([fingerprint, w]) => ({ fingerprint, version: w.version, canonicalForm: w.canonicalForm }));
+    return [...this.writers].map(([fingerprint, w]) => ({
+      fingerprint,
+      version: w.version,
+      canonicalForm: w.canonicalForm,
+    }));
   }
 
   /** Problems that keep `value` from being encoded; empty when it is valid. */
@@ -183,22 +202,44 @@ export class AvroCodec<T, I = T> {
     if (!this.type.isValid(value)) {
       throw new ContractEncodeError(this.messageName, this.validate(value));
     }
-    let end = this.type.encode(value, this.scratch, SINGLE_OBJECT_HEADER_LENGTH);
+    const end = this.type.encode(value, this.scratch, SINGLE_OBJECT_HEADER_LENGTH);
     if (end < 0) {
-      // encode() returns minus the missing byte count when the scratch buffer is too small.
-      this.scratch = Buffer.alloc(Math.max(2 * this.scratch.length, this.scratch.length - end));
-      this.header.copy(this.scratch, 0);
-      end = this.type.encode(value, this.scratch, SINGLE_OBJECT_HEADER_LENGTH);
+      // encode() returns minus the missing byte count when the buffer is too small.
+      return this.encodeLarge(value, this.scratch.length - end);
     }
     const out = Buffer.allocUnsafe(end);
     this.scratch.copy(out, 0, 0, end);
     return out;
   }
 
+  /**
+   * Messages that do not fit the scratch buffer are written straight into their own buffer. The
+   * scratch buffer grows for sizes up to 1 MiB only, so one large model update does not pin
+   * megabytes for the life of the process.
+   */
+  private encodeLarge(value: I, size: number): Buffer {
+    if (size <= MAX_SCRATCH_BYTES) {
+      this.scratch = Buffer.alloc(Math.min(MAX_SCRATCH_BYTES, Math.max(size, 2 * this.scratch.length)));
+      this.header.copy(this.scratch, 0);
+      return this.encode(value);
+    }
+    const out = Buffer.allocUnsafe(size);
+    this.header.copy(out, 0);
+    const end = this.type.encode(value, out, SINGLE_OBJECT_HEADER_LENGTH);
+    if (end !== size) {
+      throw new Error(`${this.messageName}: encoded size changed between passes (${size} then ${end})`);
+    }
+    return out;
+  }
+
   /** Decodes a single-object message into the current schema; throws ContractDecodeError. */
   decode(bytes: Uint8Array): T {
     const buf = toBuffer(bytes);
-    if (buf.length < SINGLE_OBJECT_HEADER_LENGTH || buf[0] !== SINGLE_OBJECT_MAGIC_0 || buf[1] !== SINGLE_OBJECT_MAGIC_1) {
+    if (
+      buf.length < SINGLE_OBJECT_HEADER_LENGTH ||
+      buf[0] !== SINGLE_OBJECT_MAGIC_0 ||
+      buf[1] !== SINGLE_OBJECT_MAGIC_1
+    ) {
       throw this.notSingleObject(buf);
     }
     let writer: WriterEntry | undefined;
@@ -220,8 +261,13 @@ export class AvroCodec<T, I = T> {
     try {
       result = this.type.decode(buf, SINGLE_OBJECT_HEADER_LENGTH, writer.resolver);
     } catch (err) {
-      const why = err instanceof CorruptBlockError ? err.message : `avro decoder failed: ${(err as Error).message}`;
-      throw new ContractDecodeError('corrupt_avro', `${this.messageName}: corrupt Avro body (${why})`, this.messageName);
+      const why =
+        err instanceof CorruptBlockError ? err.message : `avro decoder failed: ${(err as Error).message}`;
+      throw new ContractDecodeError(
+        'corrupt_avro',
+        `${this.messageName}: corrupt Avro body (${why})`,
+        this.messageName,
+      );
     }
     if (result.offset < 0) {
       throw new ContractDecodeError(
@@ -259,7 +305,11 @@ export class AvroCodec<T, I = T> {
       buf.length < 2 || buf[0] !== SINGLE_OBJECT_MAGIC_0 || buf[1] !== SINGLE_OBJECT_MAGIC_1
         ? `does not start with the single-object marker C3 01 (starts with ${buf.subarray(0, 2).toString('hex') || 'nothing'})`
         : `is ${buf.length} bytes, shorter than the ${SINGLE_OBJECT_HEADER_LENGTH}-byte single-object header`;
-    return new ContractDecodeError('not_single_object', `${this.messageName}: message ${why}`, this.messageName);
+    return new ContractDecodeError(
+      'not_single_object',
+      `${this.messageName}: message ${why}`,
+      this.messageName,
+    );
   }
 }
 
@@ -288,7 +338,8 @@ function describeValue(v: unknown): string {
   if (v === undefined) return 'undefined (missing)';
   if (v === null) return 'null';
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint')
+    return `${typeof v} ${String(v)}`;
   if (Buffer.isBuffer(v)) return `Buffer(${v.length})`;
   if (Array.isArray(v)) return `array(${v.length})`;
   return typeof v;

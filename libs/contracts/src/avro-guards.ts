@@ -59,7 +59,9 @@ function readBlockCount(tap: Tap): number {
     tap.skipLong(); // block size in bytes; not needed to read
   }
   if (n > tap.buf.length - tap.pos) {
-    throw new CorruptBlockError(`block count ${n} exceeds the ${Math.max(0, tap.buf.length - tap.pos)} bytes left`);
+    throw new CorruptBlockError(
+      `block count ${n} exceeds the ${Math.max(0, tap.buf.length - tap.pos)} bytes left`,
+    );
   }
   return n;
 }
@@ -200,7 +202,8 @@ export function minEncodedSize(t: Type, visiting: Set<Type> = new Set()): number
   if (name === 'float') return 4;
   if (name === 'double') return 8;
   if (name === 'fixed') return internals.size ?? 0;
-  if (name.startsWith('logical') && internals.underlyingType) return minEncodedSize(internals.underlyingType, visiting);
+  if (name.startsWith('logical') && internals.underlyingType)
+    return minEncodedSize(internals.underlyingType, visiting);
   if (name === 'record' || name === 'error') {
     if (visiting.has(t)) return 0;
     visiting.add(t);

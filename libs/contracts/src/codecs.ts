@@ -14,7 +14,7 @@ const cache = new Map<MessageName, CodecFor<MessageName>>();
 export function codecFor<N extends MessageName>(name: N): CodecFor<N> {
   let codec = cache.get(name);
   if (codec === undefined) {
-    codec = AvroCodec.fromSchemasDir<MessageTypes[N], MessageInputTypes[N]>(name) as unknown as CodecFor<MessageName>;
+    codec = AvroCodec.fromSchemasDir<MessageTypes[MessageName], MessageInputTypes[MessageName]>(name);
     cache.set(name, codec);
   }
   return codec as unknown as CodecFor<N>;
@@ -33,5 +33,5 @@ export function codecForTopic(topic: string): CodecFor<MessageName> {
   if (!isTopicName(topic)) {
     throw new Error(`no message contract for topic ${JSON.stringify(topic)}`);
   }
-  return codecFor(TOPIC_MESSAGE[topic]) as unknown as CodecFor<MessageName>;
+  return codecFor(TOPIC_MESSAGE[topic]);
 }

@@ -51,7 +51,8 @@ export interface DeadLetterInit {
 /** A `DeadLetter` message (ready for `Codecs.DeadLetter.encode`) for a record that failed. */
 export function buildDeadLetter(init: DeadLetterInit): DeadLetter {
   const source = init.source ?? {};
-  const encodeField = init.error instanceof ContractEncodeError && init.error.field !== '' ? init.error.field : null;
+  const encodeField =
+    init.error instanceof ContractEncodeError && init.error.field !== '' ? init.error.field : null;
   return {
     payload: toBuffer(init.payload),
     source_topic: source.topic ?? null,

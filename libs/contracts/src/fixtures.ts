@@ -113,7 +113,13 @@ export function exampleUserFeatures(): UserFeatures {
         views_with_price: 40,
         purchases_with_price: 2,
       },
-      { category: 'books', avg_view_price: 18.2, avg_purchase_price: null, views_with_price: 7, purchases_with_price: 0 },
+      {
+        category: 'books',
+        avg_view_price: 18.2,
+        avg_purchase_price: null,
+        views_with_price: 7,
+        purchases_with_price: 0,
+      },
     ],
     activity: {
       identical_session_ratio: 0.03,
@@ -241,7 +247,12 @@ export function exampleProfileUpdated(): ProfileUpdated {
       categories: [{ key: 'electronics>audio>headphones', score: 7.25 }],
       brands: [{ key: 'Sonora', score: 5.5 }],
     },
-    preferences: { price_sensitivity: 'medium', price_ratio: 0.87, brand_loyalty: 0.64, preferred_hours: [9, 19, 8] },
+    preferences: {
+      price_sensitivity: 'medium',
+      price_ratio: 0.87,
+      brand_loyalty: 0.64,
+      preferred_hours: [9, 19, 8],
+    },
     social: { follows_30d: 2, likes_30d: 6, comments_30d: 1, reviews_30d: 2, shares_30d: 1, avg_rating: 4.5 },
     recommendation_seeds: [
       { category: 'electronics>audio>headphones', reason: 'recent_interest', score: 0.9 },

@@ -15,7 +15,11 @@ const SPEC_VECTORS: Array<[input: string, canonical: string, fingerprint: string
   ['[  ]', '[]', '-1241056759729112623'],
   ['[ "int"  ]', '["int"]', '-5232228896498058493'],
   ['[ "int" , {"type":"boolean"} ]', '["int","boolean"]', '5392556393470105090'],
-  ['{"fields":[], "type":"record", "name":"foo"}', '{"name":"foo","type":"record","fields":[]}', '-4824392279771201922'],
+  [
+    '{"fields":[], "type":"record", "name":"foo"}',
+    '{"name":"foo","type":"record","fields":[]}',
+    '-4824392279771201922',
+  ],
   [
     '{"fields":[], "type":"record", "name":"foo", "namespace":"x.y"}',
     '{"name":"x.y.foo","type":"record","fields":[]}',
@@ -42,13 +46,21 @@ const SPEC_VECTORS: Array<[input: string, canonical: string, fingerprint: string
     '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"},{"name":"f2","type":"int"}]}',
     '-4860222112080293046',
   ],
-  ['{"type":"enum", "name":"foo", "symbols":["A1"]}', '{"name":"foo","type":"enum","symbols":["A1"]}', '-6342190197741309591'],
+  [
+    '{"type":"enum", "name":"foo", "symbols":["A1"]}',
+    '{"name":"foo","type":"enum","symbols":["A1"]}',
+    '-6342190197741309591',
+  ],
   [
     '{"namespace":"x.y.z", "type":"enum", "name":"foo", "doc":"foo bar", "symbols":["A1", "A2"]}',
     '{"name":"x.y.z.foo","type":"enum","symbols":["A1","A2"]}',
     '-4448647247586288245',
   ],
-  ['{"name":"foo","type":"fixed","size":15}', '{"name":"foo","type":"fixed","size":15}', '1756455273707447556'],
+  [
+    '{"name":"foo","type":"fixed","size":15}',
+    '{"name":"foo","type":"fixed","size":15}',
+    '1756455273707447556',
+  ],
   [
     '{"namespace":"x.y.z", "type":"fixed", "name":"foo", "doc":"foo bar", "size":32}',
     '{"name":"x.y.z.foo","type":"fixed","size":32}',
@@ -89,7 +101,9 @@ describe('Parsing Canonical Form (avsc schema())', () => {
   const parseable = SPEC_VECTORS.filter(([input]) => input !== '[  ]');
 
   it.each(parseable)('canonicalises %s like the spec', (input, canonical, fingerprint) => {
-    const form = JSON.stringify(Type.forSchema(JSON.parse(input) as Parameters<typeof Type.forSchema>[0]).schema());
+    const form = JSON.stringify(
+      Type.forSchema(JSON.parse(input) as Parameters<typeof Type.forSchema>[0]).schema(),
+    );
     expect(form).toBe(canonical);
     expect(rabinFingerprint64(form)).toBe(unsigned(fingerprint));
   });

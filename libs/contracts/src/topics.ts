@@ -84,7 +84,11 @@ export const TOPIC_SPECS: Readonly<Record<TopicName, TopicSpec>> = {
     name: Topics.UserAttributes,
     message: TOPIC_MESSAGE[Topics.UserAttributes],
     partitions: 6,
-    config: { 'cleanup.policy': 'compact', 'segment.ms': String(HOUR_MS), 'min.cleanable.dirty.ratio': '0.1' },
+    config: {
+      'cleanup.policy': 'compact',
+      'segment.ms': String(HOUR_MS),
+      'min.cleanable.dirty.ratio': '0.1',
+    },
     key: 'user_id',
   },
   [Topics.UserFeatures]: {
@@ -119,7 +123,11 @@ export const TOPIC_SPECS: Readonly<Record<TopicName, TopicSpec>> = {
     name: Topics.ProfileUpdated,
     message: TOPIC_MESSAGE[Topics.ProfileUpdated],
     partitions: 6,
-    config: { 'cleanup.policy': 'compact', 'segment.ms': String(HOUR_MS), 'min.cleanable.dirty.ratio': '0.1' },
+    config: {
+      'cleanup.policy': 'compact',
+      'segment.ms': String(HOUR_MS),
+      'min.cleanable.dirty.ratio': '0.1',
+    },
     key: 'user_id',
   },
 };
@@ -136,6 +144,8 @@ export function isTopicName(name: string): name is TopicName {
  * (the aggregator keeps per-user state per partition). Anonymous visitors are keyed by their
  * anonymous id; an event with neither (invalid) by its event id.
  */
-export function clickEventKey(event: Pick<ClickEvent | ClickEventInput, 'user_id' | 'anonymous_id' | 'event_id'>): string {
+export function clickEventKey(
+  event: Pick<ClickEvent | ClickEventInput, 'user_id' | 'anonymous_id' | 'event_id'>,
+): string {
   return event.user_id ?? event.anonymous_id ?? event.event_id;
 }
