@@ -13,6 +13,15 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# The interop tests decode our messages with Apache Avro's own Python library (Debian package).
+if ! /usr/bin/python3 -c 'import avro' >/dev/null 2>&1; then
+  echo "==> apt-get install python3-avro (independent Avro implementation for the interop tests)"
+  if command -v apt-get >/dev/null 2>&1; then
+    (apt-get install -y -q python3-avro >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q python3-avro >/dev/null; }) \
+      || echo "warning: could not install python3-avro; the interop tests will say what is missing"
+  fi
+fi
+
 echo "==> type check"
 npx tsc -p tsconfig.json --noEmit
 

@@ -74,6 +74,7 @@ function parseOptions(argv: string[]): EvalOptions {
   };
 }
 
+const SETTLE_MS = Number(process.env.EVAL_SETTLE_MS ?? 30000);
 const log = (m: string) => console.error(`[eval] ${m}`);
 
 function runReplay(args: string[], env: Record<string, string>): Promise<void> {
@@ -149,7 +150,9 @@ async function main() {
       const latestModel = models.messages.length > 0 ? Codecs.ModelUpdate.decode(models.messages[models.messages.length - 1]!.value!).model_version : null;
       const scored = await predictionsOf(pipeline.ports['profile-publisher'], hidden.map((r) => r.user_id));
       const current = latestModel !== null && hidden.every((r) => scored.get(r.user_id)?.model_version === latestModel);
-      if (idle && (current || (latestModel !== null && Date.now() - drainedAt > 30000))) {
+      // Settled: caught up and every hidden user scored by the newest model — or caught up for a
+      // while with nothing more coming (e.g. data too small for the trainer to publish a version).
+      if (idle && (current || Date.now() - drainedAt > SETTLE_MS)) {
         stableSince ||= Date.now();
         if (Date.now() - stableSince > 3000) break;
       } else {
