@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ClickHouseStore, migrate } from '@app/clickhouse';
@@ -170,8 +170,10 @@ function messagesPerInput(users: number, steps: number): number {
   let published = 0;
   for (const start of pop) {
     let prev: ProfileUpdated | undefined;
-    const f = structuredClone(start);
+    let f = start;
     for (let k = 0; k < steps; k++) {
+      // A new message each time, as the consumer decodes one (the profile keeps a reference).
+      f = { ...f, features: { ...f.features } };
       f.as_of += 60_000;
       f.features.views_30d++;
       f.features.views_24h++;
@@ -205,7 +207,7 @@ async function main() {
   const backend = await selectBackend(logger, process.env.PUBLISHER_BACKEND);
   const measurements: Measurement[] = [];
   const notes: string[] = [];
-  const context: Record<string, unknown> = { backend: backend.backend, runs: RUNS, quick: QUICK, cpus: cpus().length };
+  const context: Record<string, unknown> = { backend: backend.backend, runs: RUNS, quick: QUICK, cpus: cpus().length, load_average_at_start: loadavg().map((x) => Math.round(x * 10) / 10) };
 
   // 1. Profile computations per second.
   const users = population(QUICK ? 10_000 : 20_000);
