@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { rmSync } from 'node:fs';
 import { freePort } from './ports';
 import { AppName, ServiceProcess } from './service-process';
 import { TestNamespace } from './test-env';
@@ -78,6 +79,7 @@ export async function startPipeline(ns: TestNamespace, extraEnv: Record<string, 
     async stop() {
       await admin.disconnect();
       await Promise.all(services.map((s) => s.stop()));
+      if (env.TRAINER_MODEL_DIR) rmSync(env.TRAINER_MODEL_DIR, { recursive: true, force: true });
     },
   };
 }

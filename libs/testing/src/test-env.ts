@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A unique namespace per test file: its own topic prefix, consumer-group prefix and database. */
 export interface TestNamespace {
@@ -33,6 +35,8 @@ export function testNamespace(label = 't'): TestNamespace {
       CLICKHOUSE_URL: clickhouseUrl,
       CLICKHOUSE_DATABASE: ns.database,
       NODE_ENV: 'test',
+      // Model versions of this namespace only: a trainer must not resume another run's model.
+      TRAINER_MODEL_DIR: join(tmpdir(), `portrait-models-${id}`),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     },
   };
