@@ -32,7 +32,7 @@ export async function startPipeline(ns: TestNamespace, extraEnv: Record<string, 
     trainer: await freePort(),
     'profile-publisher': await freePort(),
   };
-  const env = {
+  const env: Record<string, string> = {
     ...ns.env,
     INGESTOR_PORT: String(ports.ingestor),
     AGGREGATOR_PORT: String(ports['feature-aggregator']),
