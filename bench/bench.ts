@@ -177,21 +177,26 @@ async function main() {
   const peerFile = join(dir, 'peer-samples.jsonl');
   for (let i = 0; i < runs; i++) {
     log(`run ${i + 1}/${runs}: whole pipeline`);
-    // A run that fails (a service that does not start, say) is reported; the others still count.
-    try {
-      pipelines.push(
-        await runPipeline({
-          ...pipelineDefaults(size),
-          seed,
-          peerExport: pipelines.length === 0 && !values['skip-peer'] ? peerFile : undefined,
-          logDir: join(dir, 'logs', `run${i + 1}`),
-          log: (m) => log(`pipeline: ${m}`),
-        }),
-      );
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      log(`pipeline run ${i + 1} failed: ${msg}`);
-      notes.push(`Pipeline run ${i + 1} failed and is left out of the medians: ${msg.split('\n')[0]}`);
+    // A run that fails (a service that does not start, say, while someone rebuilds dist/) is
+    // tried once more; if it fails again it is reported and the other runs still count.
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        pipelines.push(
+          await runPipeline({
+            ...pipelineDefaults(size),
+            seed,
+            peerExport: pipelines.length === 0 && !values['skip-peer'] ? peerFile : undefined,
+            logDir: join(dir, 'logs', `run${i + 1}`),
+            log: (m) => log(`pipeline: ${m}`),
+          }),
+        );
+        break;
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        log(`pipeline run ${i + 1} (attempt ${attempt}) failed: ${msg}`);
+        if (attempt === 2) notes.push(`Pipeline run ${i + 1} failed twice and is left out of the medians: ${msg.split('\n')[0]}`);
+        else await new Promise((r) => setTimeout(r, 30_000));
+      }
     }
   }
   if (pipelines.length === 0) throw new Error('every pipeline run failed (see above)');
