@@ -32,12 +32,12 @@ export function generateStream(prefix: string, users: number, perUser: number, s
   let n = 0;
   for (let round = 0; round < perUser; round++) {
     for (let u = 0; u < users; u++) {
-      clocks[u]! += Math.floor(rnd() * 2 * HOUR);
-      let ts = clocks[u]!;
+      clocks[u] += Math.floor(rnd() * 2 * HOUR);
+      let ts = clocks[u];
       const r = rnd();
       if (r < 0.1) ts -= Math.floor(rnd() * 20 * HOUR); // late, within the 24 h lateness
       else if (r < 0.13 && round > 20) ts -= 30 * HOUR; // too late (usually)
-      const type = TYPES[Math.floor(rnd() * TYPES.length)]!;
+      const type = TYPES[Math.floor(rnd() * TYPES.length)];
       const e = exampleClickEvent({
         event_id: `${prefix}-${n++}`,
         user_id: `${prefix}-u${u}`,

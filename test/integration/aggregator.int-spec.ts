@@ -53,7 +53,7 @@ describe('feature aggregator: restart-safe, exact, point-in-time', () => {
       const later = await featuresAsOf(h.store, user, want.as_of + 12345);
       expect(later!.as_of).toBe(want.as_of);
     }
-    const someone = [...expected.keys()][0]!;
+    const someone = [...expected.keys()][0];
     expect(await featuresAsOf(h.store, someone, 0)).toBeNull();
   });
 });
