@@ -107,8 +107,10 @@ export function peerTable(river: unknown, ours: ModelMetrics | null): BenchRepor
   for (const t of Object.keys(r?.targets ?? {})) targets.add(t);
   for (const t of [...targets].sort()) {
     const head = ours?.heads.find((h) => h.head === t || (t === 'purchase_24h' && /purchase/.test(h.head)));
-    if (head) rows.push({ target: t, learner: 'portrait trainer (window)', n: head.n, accuracy: head.accuracy, macro_f1: head.macro_f1, samples_per_s: null });
-    if (head) rows.push({ target: t, learner: 'majority baseline', n: head.n, accuracy: head.majority_accuracy, macro_f1: head.majority_macro_f1, samples_per_s: null });
+    // A head that scored no labelled sample has no metrics yet (the trainer sends zeros): shown as missing.
+    const scored = head !== undefined && head.n > 0;
+    if (head) rows.push({ target: t, learner: 'portrait trainer (window)', n: head.n, accuracy: scored ? head.accuracy : null, macro_f1: scored ? head.macro_f1 : null, samples_per_s: null });
+    if (head && scored) rows.push({ target: t, learner: 'majority baseline', n: head.n, accuracy: head.majority_accuracy, macro_f1: head.majority_macro_f1, samples_per_s: null });
     for (const [model, m] of Object.entries(r?.targets[t] ?? {})) {
       rows.push({ target: t, learner: `river ${model}`, n: m.n, accuracy: m.accuracy, macro_f1: m.macro_f1, samples_per_s: m.samples_per_s });
     }
@@ -116,7 +118,7 @@ export function peerTable(river: unknown, ours: ModelMetrics | null): BenchRepor
   // Heads of ours that River had no labels for still belong in the table.
   for (const h of ours?.heads ?? []) {
     if (!rows.some((x) => x.learner === 'portrait trainer (window)' && (x.target === h.head || (x.target === 'purchase_24h' && /purchase/.test(h.head))))) {
-      rows.push({ target: h.head, learner: 'portrait trainer (window)', n: h.n, accuracy: h.accuracy, macro_f1: h.macro_f1, samples_per_s: null });
+      rows.push({ target: h.head, learner: 'portrait trainer (window)', n: h.n, accuracy: h.n > 0 ? h.accuracy : null, macro_f1: h.n > 0 ? h.macro_f1 : null, samples_per_s: null });
     }
   }
   return rows;
@@ -210,6 +212,7 @@ async function main() {
   }
   const ours = pipelines[0].model_metrics;
   if (!ours) notes.push('The trainer published no ModelMetrics on model.metrics.v1 during the run: only River is in the peer table.');
+  else if (ours.heads.every((h) => h.n === 0)) notes.push(`The trainer published ModelMetrics (${ours.model_version}) but had scored no labelled sample in its window by the end of the run: its rows show n = 0 and no accuracy.`);
   if (pipelines.some((p) => p.max_is_lower_bound)) notes.push('The highest tested input rate kept up in at least one run: the pipeline figure is a lower bound (raise --max-rate).');
   if (pipelines.some((p) => p.steps.some((s) => s.producer_limited))) notes.push("At some steps the benchmark's own producer could not reach the target rate on this machine (marked producer_limited).");
 

@@ -41,8 +41,8 @@ def load(path: str, limit: int):
     return samples
 
 
-def evaluate(samples, target: str, build, window: int, budget_s: float):
-    model = build(None)
+def evaluate(samples, target: str, build, binary: bool, window: int, budget_s: float):
+    model = build(binary)
     acc, f1 = metrics.Accuracy(), metrics.MacroF1()
     racc, rf1 = utils.Rolling(metrics.Accuracy, window_size=window), utils.Rolling(metrics.MacroF1, window_size=window)
     counts = {}
@@ -51,7 +51,8 @@ def evaluate(samples, target: str, build, window: int, budget_s: float):
     for x, y in samples:
         if target not in y:
             continue
-        label = y[target]
+        # Binary targets ("0"/"1") as booleans: River's binary classifiers predict True/False.
+        label = (y[target] == "1") if binary else y[target]
         pred = model.predict_one(x)
         if pred is not None:
             acc.update(label, pred)
@@ -72,7 +73,7 @@ def evaluate(samples, target: str, build, window: int, budget_s: float):
         "window_accuracy": racc.get() if n else None,
         "window_macro_f1": rf1.get() if n else None,
         "majority_accuracy": majority,
-        "classes": sorted(counts),
+        "classes": sorted(str(int(c)) if isinstance(c, bool) else c for c in counts),
         "seconds": seconds,
         "samples_per_s": n / seconds if seconds > 0 else None,
         "truncated_by_budget": bool(budget_s and seconds > budget_s),
@@ -102,7 +103,7 @@ def main() -> int:
         out["targets"][target] = {}
         for name, build in models.items():
             binary = all(y.get(target) in (None, "0", "1") for _, y in samples)
-            out["targets"][target][name] = evaluate(samples, target, lambda _b, build=build, binary=binary: build(binary), args.window, args.budget_s)
+            out["targets"][target][name] = evaluate(samples, target, build, binary, args.window, args.budget_s)
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
     return 0
