@@ -88,7 +88,14 @@ export class BatchConsumer {
     this.consumer.on(CRASH, (e) => {
       const msg = e.payload.error?.message ?? 'unknown';
       this.logger.error({ event: 'consumer_crash', group: options.groupId, restart: e.payload.restart, err: e.payload.error }, msg);
-      if (!e.payload.restart) this.crashed = msg;
+      if (!e.payload.restart) {
+        this.crashed = msg;
+        // kafkajs gives up on non-retriable errors (e.g. a commit after the session expired
+        // under load: "coordinator is not aware of this member") and leaves the process up but
+        // consuming nothing. Rejoin ourselves; uncommitted batches are redelivered, and every
+        // handler's effects are idempotent.
+        if (this.running) void this.restartAfterCrash();
+      }
     });
   }
 
@@ -101,11 +108,47 @@ export class BatchConsumer {
   }
 
   async start(): Promise<void> {
+    this.running = true;
+    await this.connectAndRun();
+  }
+
+  /** Consumer restarts after crashes kafkajs did not recover from itself. */
+  restarts = 0;
+  private restarting = false;
+
+  private async restartAfterCrash(): Promise<void> {
+    if (this.restarting) return;
+    this.restarting = true;
+    let delay = this.options.retryInitialMs ?? 1000;
+    try {
+      while (this.running && this.crashed) {
+        await new Promise((r) => setTimeout(r, delay));
+        if (!this.running) return;
+        try {
+          await this.consumer.disconnect();
+        } catch {
+          // already down
+        }
+        try {
+          await this.connectAndRun();
+          this.restarts++;
+          this.crashed = null;
+          this.logger.warn({ event: 'consumer_restarted', group: this.options.groupId, restarts: this.restarts }, 'consumer rejoined after a crash');
+        } catch (err) {
+          this.logger.error({ event: 'consumer_restart_failed', group: this.options.groupId, err }, 'consumer restart failed, retrying');
+          delay = Math.min(delay * 2, this.options.retryMaxMs ?? 30000);
+        }
+      }
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async connectAndRun(): Promise<void> {
     await this.consumer.connect();
     for (const topic of this.options.topics) {
       await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
     }
-    this.running = true;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
