@@ -179,6 +179,8 @@ async function main() {
 
     const fresh = profiles.messages
       .map((m) => Codecs.ProfileUpdated.decode(m.value!))
+      // Freshness is about new behaviour reaching the profile; re-scores after a model update are not.
+      .filter((p) => p.changed_fields.includes('features'))
       .map((p) => p.computed_at - (p.freshness.ingested ?? p.computed_at))
       .filter((x) => x >= 0);
     const storedEvents = await store.query<{ c: string }>('SELECT count() AS c FROM events FINAL');

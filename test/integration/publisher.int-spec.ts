@@ -180,6 +180,21 @@ describe('profile publisher (process, real Kafka + ClickHouse)', () => {
     expect((await get('/health/ready')).status).toBe(200);
   });
 
+  it('re-scores remembered users when a new model version loads, without waiting for their next event', async () => {
+    const before = profilesOf(users.a).length;
+    await producer.send(bus.topic(Topics.ModelUpdates), [{ key: null, value: Codecs.ModelUpdate.encode(await modelUpdate('m-next')) }]);
+    const rescored = await waitProfile(users.a, (p) => p.model_version === 'm-next');
+    expect(rescored.attributes.gender).toMatchObject({ source: 'predicted' });
+    expect(rescored.changed_fields).not.toContain('features');
+    expect(profilesOf(users.a).length).toBeGreaterThan(before);
+    const served = await waitFor(async () => {
+      const r = await get(`/v1/profiles/${users.a}`);
+      const p = r.status === 200 ? ((await r.json()) as ProfileUpdated) : undefined;
+      return p?.model_version === 'm-next' ? p : undefined;
+    }, { what: 'the re-scored profile served' });
+    expect(served.version).toBe(rescored.version);
+  });
+
   it('reloads segment rules without restart, rejects malformed ones and keeps the previous set', async () => {
     writeSegments([buyer, { name: 'broken', rule: { field: 'features.views_30d', op: 'matches', value: 1 } }]);
     await waitFor(async () => {

@@ -65,6 +65,7 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
       maxStalenessMs: config.PUBLISHER_MAX_STALENESS_MS,
     };
     this.warmLimit = config.PUBLISHER_WARM_PROFILES;
+    this.rescoreLimit = config.PUBLISHER_RESCORE_USERS;
     this.m = {
       inputs: metrics.counter('portrait_publisher_features_in_total', 'UserFeatures messages consumed'),
       published: metrics.counter('portrait_profiles_published_total', 'Profile versions published'),
@@ -81,6 +82,10 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private readonly warmLimit: number;
+  private readonly rescoreLimit: number;
+  /** Each user's latest UserFeatures as received (encoded), most recent last: the input of a re-score. */
+  private readonly lastFeatures = new Map<string, Buffer>();
+  private rescoring: Promise<void> = Promise.resolve();
   private inputsSeen = 0;
   private publishedCount = 0;
 
@@ -133,9 +138,13 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
     await features.start();
   }
 
+  private stopping = false;
+
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     this.rules.stop();
     for (const c of [...this.consumers].reverse()) await c.disconnect();
+    await this.rescoring;
     await this.chain.catch(() => undefined);
     await Promise.allSettled([...this.sharedRuns]);
     this.registry.dispose();
@@ -222,6 +231,14 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
       if (outcome.status === 'loaded') {
         this.m.modelLoads.inc();
         this.logger.info({ event: 'model_loaded', version: outcome.version, previous: outcome.previous }, 'model version loaded');
+        // Predictions should follow the model, not wait for each user's next event.
+        this.rescoring = this.rescoring
+          .then(() => this.rescoreAll())
+          .then(
+            () => undefined,
+            (e: unknown) =>
+              this.logger.error({ event: 'rescore_failed', err: e }, 're-scoring after a model update failed; profiles catch up on their next features'),
+          );
         break;
       }
       if (outcome.status === 'unchanged') break;
@@ -266,6 +283,7 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
       if (r?.ok) {
         latest.delete(r.value.user_id);
         latest.set(r.value.user_id, r.value);
+        this.rememberFeatures(r.value.user_id, m.value!);
       } else {
         const reason = r ? r.error.message : 'empty message';
         this.logger.warn({ event: 'features_dead_lettered', offset: m.offset, reason }, 'undecodable features message dead-lettered');
@@ -302,6 +320,62 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
     await this.publish(changed, previous);
     await this.sendDeadLetters(dead);
     this.m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  private rememberFeatures(userId: string, encoded: Buffer): void {
+    if (this.rescoreLimit === 0) return;
+    this.lastFeatures.delete(userId);
+    this.lastFeatures.set(userId, encoded);
+    if (this.lastFeatures.size > this.rescoreLimit) this.lastFeatures.delete(this.lastFeatures.keys().next().value!);
+  }
+
+  /**
+   * After a new model version loaded: recomputes the predictions of every user whose latest
+   * features are remembered and publishes the profiles that changed materially (in chunks, each
+   * alone like any other profile change, so versions stay monotonic).
+   */
+  async rescoreAll(chunk = 1000): Promise<number> {
+    const version = this.registry.version;
+    if (!version) return 0;
+    const users = [...this.lastFeatures.keys()];
+    let published = 0;
+    for (let i = 0; i < users.length; i += chunk) {
+      if (this.registry.version !== version || this.stopping) break; // a newer version re-scores on its own
+      published += await this.exclusive(async () => {
+        const batch: UserFeatures[] = [];
+        for (const u of users.slice(i, i + chunk)) {
+          const raw = this.lastFeatures.get(u);
+          const r = raw ? Codecs.UserFeatures.tryDecode(raw) : null;
+          if (r?.ok) batch.push(r.value);
+        }
+        const previous = await this.previousProfiles(batch.map((f) => f.user_id));
+        const stale = batch.filter((f) => {
+          const prev = previous.get(f.user_id);
+          return prev !== undefined && prev.model_version !== version && f.as_of >= prev.as_of;
+        });
+        if (stale.length === 0) return 0;
+        const { version: used, predictions } = this.predict(stale);
+        const now = Date.now();
+        const changed: ProfileUpdated[] = [];
+        stale.forEach((f, k) => {
+          const prev = previous.get(f.user_id);
+          const next = assembleProfile({
+            features: f,
+            previous: prev,
+            prediction: predictions[k] ?? null,
+            modelVersion: used,
+            known: this.known.get(f.user_id),
+            segments: this.rules.current,
+            now,
+          });
+          if (materialChanges(prev, next, this.thresholds).length > 0) changed.push(next);
+        });
+        await this.publish(changed, previous);
+        return changed.length;
+      });
+    }
+    this.logger.info({ event: 'profiles_rescored', version, users: users.length, published }, 'profiles re-scored with the new model');
+    return published;
   }
 
   private predict(batch: UserFeatures[]) {

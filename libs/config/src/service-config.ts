@@ -132,6 +132,8 @@ export const publisherConfigSchema = baseConfigSchema.extend({
   PUBLISHER_SEGMENTS_POLL_MS: envInt(2000, 50),
   /** Profiles kept in memory for the lookup API; misses fall back to ClickHouse. */
   PUBLISHER_CACHE_SIZE: envInt(200_000, 1),
+  /** Latest features kept per user (encoded, ~0.3 KB each) to re-score profiles when a new model version loads; 0 = off. */
+  PUBLISHER_RESCORE_USERS: envInt(200_000, 0),
   /** Profiles loaded into the cache at start (most recently computed first). */
   PUBLISHER_WARM_PROFILES: envInt(100_000, 0),
   /** Publish-on-change thresholds: relative change of a count (|new-old| / max(old,1)). */
