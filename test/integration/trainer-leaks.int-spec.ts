@@ -57,8 +57,14 @@ describe('trainer core: no tensor or memory leak', () => {
     const after = checkpoints.slice(1); // the first checkpoint is after warm-up (first live version loaded)
     expect(after.length).toBeGreaterThan(0);
     for (const c of after) expect(c.tensors).toBe(checkpoints[0].tensors);
-    const rss = after.map((c) => c.rssMb);
-    expect(Math.max(...rss) - checkpoints[0].rssMb).toBeLessThan(96);
+    // RSS saw-tooths with garbage collection (the wasm heap and V8's old space are returned in
+    // bursts), so compare the trend, not single points: a per-step leak over 10,000 steps shows as
+    // a climb from the first to the last third of the run.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const third = Math.max(1, Math.floor(checkpoints.length / 3));
+    const early = median(checkpoints.slice(0, third).map((c) => c.rssMb));
+    const late = median(checkpoints.slice(-third).map((c) => c.rssMb));
+    expect(late - early).toBeLessThan(96);
     trainer.dispose();
   }, Math.max(600_000, STEPS * 250)); // ~20 ms CPU per step; the shared CI machine gives us a fraction of a core
 });
