@@ -60,7 +60,7 @@ describe('trainer core: no tensor or memory leak', () => {
     // RSS saw-tooths with garbage collection (the wasm heap and V8's old space are returned in
     // bursts), so compare the trend, not single points: a per-step leak over 10,000 steps shows as
     // a climb from the first to the last third of the run.
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const third = Math.max(1, Math.floor(checkpoints.length / 3));
     const early = median(checkpoints.slice(0, third).map((c) => c.rssMb));
     const late = median(checkpoints.slice(-third).map((c) => c.rssMb));
