@@ -93,8 +93,8 @@ async function shutdown(code: number): Promise<never> {
 function runReplay(): Promise<number> {
   const replayArgs = args.source
     ? ['--source', args.source, '--format', args.format ?? 'canonical', ...(args.labels ? ['--labels', args.labels] : [])]
-    : ['--format', 'generator', '--users', args.users!, '--days', args.days!, '--seed', args.seed!];
-  replayArgs.push('--rate', args.rate!, '--to', 'kafka');
+    : ['--format', 'generator', '--users', args.users, '--days', args.days, '--seed', args.seed];
+  replayArgs.push('--rate', args.rate, '--to', 'kafka');
   console.log(`==> replay ${replayArgs.join(' ')}`);
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'tools', 'replay.js'), ...replayArgs], { cwd: ROOT, stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));

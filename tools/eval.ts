@@ -68,13 +68,15 @@ function parseOptions(argv: string[]): EvalOptions {
     holdout,
     seed,
     out: resolve(values.out!),
-    unknownValues: values['unknown-values']!.split(',').filter((v) => v.length > 0),
+    unknownValues: values['unknown-values'].split(',').filter((v) => v.length > 0),
     timeoutS: Number(values['timeout-s']),
-    rate: values.rate!,
+    rate: values.rate,
   };
 }
 
 const SETTLE_MS = Number(process.env.EVAL_SETTLE_MS ?? 30000);
+/** No new model version for this long: the trainer has learnt what the stream had to teach. */
+const MODEL_QUIET_MS = Number(process.env.EVAL_MODEL_QUIET_MS ?? 15000);
 const log = (m: string) => console.error(`[eval] ${m}`);
 
 function runReplay(args: string[], env: Record<string, string>): Promise<void> {
@@ -123,6 +125,11 @@ async function main() {
   const pipeline = await startPipeline(ns, {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     TRAINER_ATTRIBUTES: attributes.join(','),
+    // Offline evaluation of a finite dataset: candidate versions every few seconds (instead of
+    // every minute) so the last version reflects the whole stream, and more replay of the
+    // reservoir per fresh sample. Overridable from the environment.
+    TRAINER_VERSION_EVERY_MS: process.env.TRAINER_VERSION_EVERY_MS ?? '5000',
+    TRAINER_REPLAY_RATIO: process.env.TRAINER_REPLAY_RATIO ?? '4',
     ...(process.env.EVAL_TRAINER_BATCH_SIZE ? { TRAINER_BATCH_SIZE: process.env.EVAL_TRAINER_BATCH_SIZE } : {}),
   });
   const profiles = await new TopicReader(ns.brokers, `${ns.topicPrefix}${Topics.ProfileUpdated}`).start();
@@ -141,15 +148,24 @@ async function main() {
     const deadline = started + opts.timeoutS * 1000;
     let drainedAt = 0;
     let stableSince = 0;
+    let modelCount = 0;
+    let lastModelAt = Date.now();
     for (;;) {
       if (Date.now() > deadline) throw new Error(`pipeline did not drain within ${opts.timeoutS} s: ${JSON.stringify(await pipeline.lag())}`);
       const lag = await pipeline.lag();
       const idle = Object.values(lag).every((l) => l === 0);
       if (idle && !drainedAt) drainedAt = Date.now();
       if (!idle) drainedAt = 0;
-      const latestModel = models.messages.length > 0 ? Codecs.ModelUpdate.decode(models.messages[models.messages.length - 1]!.value!).model_version : null;
+      if (models.messages.length !== modelCount) {
+        modelCount = models.messages.length;
+        lastModelAt = Date.now();
+      }
+      const latestModel = models.messages.length > 0 ? Codecs.ModelUpdate.decode(models.messages[models.messages.length - 1].value!).model_version : null;
       const scored = await predictionsOf(pipeline.ports['profile-publisher'], hidden.map((r) => r.user_id));
-      const current = latestModel !== null && hidden.every((r) => scored.get(r.user_id)?.model_version === latestModel);
+      const current =
+        latestModel !== null &&
+        Date.now() - lastModelAt > MODEL_QUIET_MS &&
+        hidden.every((r) => !scored.has(r.user_id) || scored.get(r.user_id)?.model_version === latestModel);
       // Settled: caught up and every hidden user scored by the newest model — or caught up for a
       // while with nothing more coming (e.g. data too small for the trainer to publish a version).
       if (idle && (current || Date.now() - drainedAt > SETTLE_MS)) {
@@ -192,7 +208,7 @@ async function main() {
       holdout_users: hidden.length,
       seed: opts.seed,
       holdout: opts.holdout,
-      model_version: served.size > 0 ? [...served.values()][0]!.model_version : null,
+      model_version: served.size > 0 ? [...served.values()][0].model_version : null,
       attributes: Object.fromEntries(
         Object.entries(scores).map(([a, s]) => [
           a,

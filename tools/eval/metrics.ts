@@ -91,7 +91,7 @@ export function seededHoldout(ids: Iterable<string>, fraction: number, seed: num
   };
   for (let i = sorted.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
-    [sorted[i], sorted[j]] = [sorted[j]!, sorted[i]!];
+    [sorted[i], sorted[j]] = [sorted[j], sorted[i]];
   }
   return new Set(sorted.slice(0, Math.round(sorted.length * fraction)));
 }
@@ -100,5 +100,5 @@ export function percentile(values: readonly number[], p: number): number | null 
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
   const idx = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[idx]!;
+  return s[idx];
 }

@@ -43,7 +43,7 @@ export async function startPipeline(ns: TestNamespace, extraEnv: Record<string, 
   const services = (Object.keys(ports) as AppName[]).map((app) => new ServiceProcess(app, ports[app], env));
   try {
     // The ingestor creates the topics; the others follow once it is ready.
-    await services[0]!.start();
+    await services[0].start();
     await Promise.all(services.slice(1).map((s) => s.start()));
   } catch (e) {
     await Promise.all(services.map((s) => s.stop(true)));
