@@ -123,5 +123,7 @@ describe('feature aggregator: bad input and ClickHouse outages', () => {
       what: 'every event of the outage stored once',
       timeoutMs: 60000,
     });
-  });
+    // The outage itself, the consumer's back-off (up to 30 s between retries) and the catch-up
+    // need more than the tier's default 120 s on a loaded 2-core machine.
+  }, 300_000);
 });
