@@ -99,12 +99,37 @@ export class KafkaBus {
         }));
       if (missing.length === 0) return;
       try {
-        await admin.createTopics({ topics: missing, waitForLeaders: true });
+        // NOTE: not kafkajs' waitForLeaders: its wait gives up when the broker answers the
+        // metadata request with UNKNOWN_TOPIC_OR_PARTITION, which happens right after creation
+        // while the new topic's metadata propagates (seen under load). We wait ourselves.
+        await admin.createTopics({ topics: missing, waitForLeaders: false });
       } catch (e) {
         // Another replica may have created them concurrently.
         if (!(e instanceof Error && /already exists/i.test(e.message))) throw e;
       }
+      await this.waitForLeaders(admin, missing.map((t) => t.topic));
     });
+  }
+
+  /** Resolves once every partition of `topics` has a leader (bounded; then throws). */
+  private async waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      try {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+        const ready = topics.every((t) => {
+          const m = meta.find((x) => x.name === t);
+          return m !== undefined && m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0);
+        });
+        if (ready) return;
+        last = 'partitions without a leader';
+      } catch (e) {
+        last = e instanceof Error ? e.message : String(e);
+      }
+      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} not ready after ${timeoutMs} ms: ${last}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Stops consumers and flushes producers this bus created (reverse order of creation). */
