@@ -1,25 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelUpdate, UserFeatures } from '@app/contracts';
 import { FEATURE_VECTOR_WIDTH, featureVector, importModel, loadProfileModel } from '@app/model';
+import type { LoadedProfileModel as LibLoadedProfileModel, ProfilePrediction } from '@app/model';
 
-/** One predicted attribute: the most likely class, its probability and the whole distribution. */
-export interface AttributePrediction {
-  value: string | null;
-  confidence: number | null;
-  distribution: Record<string, number>;
-}
+export type { AttributePrediction, ProfilePrediction } from '@app/model';
 
-export interface ProfilePrediction {
-  attributes: Record<string, AttributePrediction>;
-  purchasePropensity: number | null;
-  nextCategories: { key: string; score: number }[];
-}
-
-/** A model version ready for inference (the shape libs/model's loadProfileModel returns). */
-export interface LoadedProfileModel {
-  predict(batch: UserFeatures[]): ProfilePrediction[];
-  dispose(): void;
-}
+/** What inference needs of a loaded version: libs/model's `LoadedProfileModel`, or the plain-heads loader below. */
+export type LoadedProfileModel = Pick<LibLoadedProfileModel, 'predict' | 'dispose'>;
 
 export type ProfileModelLoader = (update: ModelUpdate) => Promise<LoadedProfileModel>;
 
@@ -92,7 +79,8 @@ function decodeRow(heads: ModelUpdate['heads'], widths: number[], row: Float64Ar
         distribution[cls] = q;
         if (q > best) [best, value] = [q, cls];
       });
-      p.attributes[h.name] = { value, confidence: best < 0 ? null : best, distribution };
+      // A head without classes predicts nothing: no entry rather than a null value.
+      if (value !== null) p.attributes[h.name] = { value, confidence: best, distribution };
     }
   });
   return p;
