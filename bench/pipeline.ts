@@ -101,7 +101,6 @@ const GROUP_INPUT: Record<(typeof GROUPS)[number], string> = {
   'profile-publisher': Topics.UserFeatures,
 };
 const CLK_TCK = 100;
-const ROOT = join(__dirname, '..', '..');
 const HOUR = 3_600_000;
 
 /** CPU ticks (user+system) and RSS of a process from /proc; null when it is gone. */
@@ -204,8 +203,7 @@ class PipelineRun {
       PORTRAIT_READ_KEYS: 'bench-read',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     };
-    // ServiceProcess's default root assumes the source tree (jest); from dist/bench the repo root is two up.
-    this.services = APPS.map((a) => new ServiceProcess(a, ports[a], env, ROOT));
+    this.services = APPS.map((a) => new ServiceProcess(a, ports[a], env));
     this.o.log(`starting services in namespace ${this.ns.id}`);
     // The ingestor creates the topics; the others start once it is ready.
     await this.services[0].start(120_000);
