@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClickHouseStore } from '@app/clickhouse';
-import { Codecs, ProfileUpdated, Topics } from '@app/contracts';
+import { Codecs, ModelUpdate, ProfileUpdated, Topics } from '@app/contracts';
 import { DATASET_FORMATS, DatasetFormat, LabelRow, readDataset, readLabelsAuto, resolveSource } from '@app/datasets';
 import { startPipeline, testNamespace, TopicReader } from '@app/testing';
 import { AttributeScore, percentile, scoreAttribute, seededHoldout } from './eval/metrics';
@@ -200,6 +200,8 @@ async function main() {
       .map((p) => p.computed_at - (p.freshness.ingested ?? p.computed_at))
       .filter((x) => x >= 0);
     const storedEvents = await store.query<{ c: string }>('SELECT count() AS c FROM events FINAL');
+    const servedVersion = served.size > 0 ? [...served.values()][0].model_version : null;
+    const servedModel = models.messages.map((m) => Codecs.ModelUpdate.decode(m.value!)).find((u) => u.model_version === servedVersion) ?? null;
     const result = {
       dataset: `${opts.format}:${opts.source}`,
       events,
@@ -215,6 +217,8 @@ async function main() {
           { classes: s.classes, n: s.n, accuracy: s.accuracy, macro_f1: s.macro_f1, majority_accuracy: s.majority_accuracy, majority_macro_f1: s.majority_macro_f1, majority_class: s.majority_class, missing: s.missing },
         ]),
       ),
+      // Diagnostics of the served version: its decision rule and the trainer's own prequential view.
+      model: servedModel ? modelSummary(servedModel) : null,
       pipeline: {
         events_per_s: pipelineSeconds > 0 ? events / pipelineSeconds : null,
         events_stored: Number(storedEvents[0]?.c ?? 0),
@@ -235,6 +239,27 @@ async function main() {
     await store.close();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** trained samples, and per attribute head: decision-rule offsets and the learner's prequential macro-F1 vs majority. */
+function modelSummary(u: ModelUpdate) {
+  let prequential: { head: string; n: number; macro_f1: number; majority_macro_f1: number }[] = [];
+  try {
+    prequential = (JSON.parse(u.metrics_json) as { learner?: typeof prequential }).learner ?? [];
+  } catch {
+    // metrics are diagnostics only
+  }
+  return {
+    trained_samples: u.trained_samples,
+    heads: Object.fromEntries(
+      u.heads
+        .filter((h) => h.kind === 'softmax')
+        .map((h) => {
+          const m = prequential.find((x) => x.head === h.name);
+          return [h.name, { decision_bias: h.decision_bias, prequential: m ? { n: m.n, macro_f1: m.macro_f1, majority_macro_f1: m.majority_macro_f1 } : null }];
+        }),
+    ),
+  };
 }
 
 async function predictionsOf(port: number, users: readonly string[]): Promise<Map<string, ProfileUpdated>> {

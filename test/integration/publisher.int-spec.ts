@@ -84,8 +84,8 @@ describe('profile publisher (process, real Kafka + ClickHouse)', () => {
       weights: art.weights,
       normalization_json: '{}',
       heads: [
-        { name: 'gender', kind: 'softmax', classes: ['f', 'm'] },
-        { name: 'purchase_24h', kind: 'sigmoid', classes: ['yes'] },
+        { name: 'gender', kind: 'softmax', classes: ['f', 'm'], decision_bias: [] },
+        { name: 'purchase_24h', kind: 'sigmoid', classes: ['yes'], decision_bias: [] },
       ],
     };
   }

@@ -22,18 +22,31 @@ describe(DelayedLabelJoiner.name, () => {
     const j = new DelayedLabelJoiner(opts, (id) => attrs[id as 'a']);
     const first = msg('a', T0, { purchases: 1, lastPurchaseAt: T0 - 3_600_000, cats: [['phones', 2]] });
     const frozen = rawEncode(first);
-    expect(j.add(first)).toEqual([]);
+    // The attribute label needs no future: it teaches at once, with the delayed labels masked.
+    expect(j.add(first)).toEqual([expect.objectContaining({ asOf: T0, attributes: { sex: '1' }, purchase: null, nextCategories: null })]);
     // 2 h later: a purchase and a new category (the future of the first sample).
-    expect(j.add(msg('a', T0 + 2 * 3_600_000, { purchases: 2, lastPurchaseAt: T0 + 2 * 3_600_000, cats: [['phones', 1.9], ['tv', 1]] }))).toEqual([]);
+    expect(j.add(msg('a', T0 + 2 * 3_600_000, { purchases: 2, lastPurchaseAt: T0 + 2 * 3_600_000, cats: [['phones', 1.9], ['tv', 1]] }))).toEqual([
+      expect.objectContaining({ asOf: T0 + 2 * 3_600_000, purchase: null }),
+    ]);
     // 25 h later closes the first sample's window.
     const out = j.add(msg('a', T0 + 25 * 3_600_000, { purchases: 9, lastPurchaseAt: T0 + 25 * 3_600_000, cats: [['shoes', 5]] }));
     const s = out.find((x) => x.asOf === T0)!;
     expect(s.purchase).toBe(true);
     expect(s.nextCategories).toEqual(['tv']); // phones decayed (no event), shoes came after the window
-    expect(s.attributes).toEqual({ sex: '1' });
+    // Its attribute label was taught by the immediate sample: masked here, so it counts once.
+    expect(s.attributes).toEqual({});
     // The features are exactly those at as_of: nothing from the later messages leaked in.
     expect(s.raw).toEqual(frozen);
     expect(Array.from(s.raw.numeric)).toEqual(Array.from(rawEncode(first).numeric));
+  });
+
+  it('attaches attributes learnt after the sample was taken when its window closes', () => {
+    const attrs: Record<string, Record<string, string | null>> = {};
+    const j = new DelayedLabelJoiner(opts, (id) => attrs[id]);
+    expect(j.add(msg('late', T0))).toEqual([]);
+    attrs.late = { age: '26-35' };
+    const out = j.add(msg('late', T0 + H));
+    expect(out.find((x) => x.asOf === T0)).toEqual(expect.objectContaining({ attributes: { age: '26-35' }, purchase: false }));
   });
 
   it('does not count a purchase before as_of as a future purchase', () => {

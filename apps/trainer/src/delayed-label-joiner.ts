@@ -32,6 +32,8 @@ interface Pending {
   purchased: boolean;
   categories: Set<string>;
   resolved: boolean;
+  /** The attribute labels already taught through an immediate sample: the delayed one masks them. */
+  attributesSent: boolean;
 }
 
 interface UserTrack {
@@ -57,6 +59,13 @@ interface UserTrack {
  *    (decay only lowers scores, so a rise — or a key entering the top list — means an event).
  * When a sample is evicted before its window closes (memory bound), its delayed labels are null
  * (masked), while its attribute labels still teach.
+ *
+ * Attribute labels (age, gender, ...) do not depend on the future, so they do not wait for the
+ * window: when the user's attributes are known as the sample is taken, an attribute-only sample
+ * (delayed labels masked) is returned at once, and the delayed sample that follows carries only
+ * the delayed labels (attributes masked) — each label teaches once. Otherwise attribute learning
+ * would lag the stream by the whole horizon (24 h of event time), and a stream shorter than that
+ * would never teach the attribute heads at all.
  */
 export class DelayedLabelJoiner {
   private readonly users = new Map<string, UserTrack>();
@@ -123,7 +132,13 @@ export class DelayedLabelJoiner {
         purchased: false,
         categories: new Set(),
         resolved: false,
+        attributesSent: false,
       };
+      const known = this.attributesOf(u.user_id);
+      if (known && Object.values(known).some((v) => v !== null)) {
+        out.push({ ...p.sample, attributes: { ...known } });
+        p.attributesSent = true;
+      }
       track.pending.push(p);
       track.lastSampleAt = u.as_of;
       this.queue.push(p);
@@ -165,7 +180,7 @@ export class DelayedLabelJoiner {
   private resolve(p: Pending, observed: boolean, out: TrainingSample[]): void {
     p.resolved = true;
     const s = p.sample;
-    s.attributes = { ...(this.attributesOf(s.userId) ?? {}) };
+    s.attributes = p.attributesSent ? {} : { ...(this.attributesOf(s.userId) ?? {}) };
     s.purchase = observed ? p.purchased : null;
     s.nextCategories = observed ? [...p.categories] : null;
     out.push(s);

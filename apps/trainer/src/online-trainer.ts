@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import * as tf from '@tensorflow/tfjs';
 import type { HeadMetrics, ModelMetrics, ModelUpdate, UserFeatures } from '@app/contracts';
-import { LoadedProfileModel, loadProfileModel, ModelVersionStore, NEXT_CATEGORIES_HEAD, PURCHASE_HEAD, versionId } from '@app/model';
+import { fitDecisionBias, LoadedProfileModel, loadProfileModel, ModelVersionStore, NEXT_CATEGORIES_HEAD, PURCHASE_HEAD, versionId } from '@app/model';
 import { DelayedLabelJoiner, JoinerOptions, TrainingSample } from './delayed-label-joiner';
 import { PageHinkley } from './drift-detector';
 import { PrequentialEvaluator } from './prequential-evaluator';
@@ -304,7 +304,9 @@ export class OnlineTrainer {
       weight_specs_json: art.weightSpecsJson,
       weights: art.weights,
       normalization_json: JSON.stringify(this.learner.normalizer.state()),
-      heads: this.learner.heads(),
+      heads: this.learner.heads().map((h) =>
+        h.kind === 'softmax' ? { ...h, decision_bias: fitDecisionBias(this.learnerEval.window(h.name), h.classes.length) } : h,
+      ),
       metrics_json: JSON.stringify(metrics),
     };
     const { published, gate } = this.gate();

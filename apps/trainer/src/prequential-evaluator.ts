@@ -43,6 +43,12 @@ export class PrequentialEvaluator {
     h.next = (h.next + 1) % this.windowSize;
   }
 
+  /** The window of a softmax head as (truth, probabilities) pairs, oldest first not guaranteed. */
+  window(head: string): readonly { truth: number; probs: Float32Array }[] {
+    const h = this.heads.get(head);
+    return h && h.kind === 'softmax' ? (h.entries as { truth: number; probs: Float32Array }[]) : [];
+  }
+
   metrics(): HeadMetrics[] {
     const out: HeadMetrics[] = [];
     for (const [name, h] of this.heads) {

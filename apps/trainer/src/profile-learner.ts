@@ -116,9 +116,9 @@ export class ProfileLearner {
 
   heads(): ModelUpdate['heads'] {
     return [
-      ...this.state.attributes.map((a) => ({ name: a.name, kind: 'softmax', classes: [...a.classes] })),
-      { name: PURCHASE_HEAD, kind: 'sigmoid', classes: ['yes'] },
-      { name: NEXT_CATEGORIES_HEAD, kind: 'multilabel', classes: [...this.state.categories] },
+      ...this.state.attributes.map((a) => ({ name: a.name, kind: 'softmax', classes: [...a.classes], decision_bias: [] })),
+      { name: PURCHASE_HEAD, kind: 'sigmoid', classes: ['yes'], decision_bias: [] },
+      { name: NEXT_CATEGORIES_HEAD, kind: 'multilabel', classes: [...this.state.categories], decision_bias: [] },
     ];
   }
 

@@ -174,9 +174,9 @@ export function exampleModelUpdate(): ModelUpdate {
     weights,
     normalization_json: JSON.stringify({ features: ['views_24h'], mean: [12.1], variance: [40.2] }),
     heads: [
-      { name: 'age', kind: 'softmax', classes: ['<=15', '16-25', '26-35', '36-45', '46-55', '>=56'] },
-      { name: 'purchase_24h', kind: 'sigmoid', classes: ['purchase'] },
-      { name: 'next_categories', kind: 'multilabel', classes: ['electronics', 'books', 'home'] },
+      { name: 'age', kind: 'softmax', classes: ['<=15', '16-25', '26-35', '36-45', '46-55', '>=56'], decision_bias: [] },
+      { name: 'purchase_24h', kind: 'sigmoid', classes: ['purchase'], decision_bias: [] },
+      { name: 'next_categories', kind: 'multilabel', classes: ['electronics', 'books', 'home'], decision_bias: [] },
     ],
     metrics_json: JSON.stringify({ age: { accuracy: 0.41, macro_f1: 0.33 } }),
   };

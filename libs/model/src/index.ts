@@ -1,4 +1,5 @@
 export * from './backend';
+export * from './decision-bias';
 export * from './feature-vector';
 export * from './model-artifacts';
 export * from './input-encoding';

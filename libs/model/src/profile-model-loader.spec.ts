@@ -17,9 +17,9 @@ async function makeUpdate(): Promise<ModelUpdate> {
     topology_json: art.topologyJson, weight_specs_json: art.weightSpecsJson, weights: art.weights,
     normalization_json: JSON.stringify(norm.state()),
     heads: [
-      { name: 'sex', kind: 'softmax', classes: ['0', '1'] },
-      { name: 'purchase_24h', kind: 'sigmoid', classes: ['yes'] },
-      { name: 'next_categories', kind: 'multilabel', classes: ['phones', 'cases', 'tv'] },
+      { name: 'sex', kind: 'softmax', classes: ['0', '1'], decision_bias: [] },
+      { name: 'purchase_24h', kind: 'sigmoid', classes: ['yes'], decision_bias: [] },
+      { name: 'next_categories', kind: 'multilabel', classes: ['phones', 'cases', 'tv'], decision_bias: [] },
     ],
     metrics_json: '{}',
   };
@@ -58,5 +58,26 @@ describe('loadProfileModel', () => {
     const tooMany = u.heads.map((h) => (h.name === 'sex' ? { ...h, classes: ['a', 'b', 'c', 'd', 'e'] } : h));
     await expect(loadProfileModel({ ...u, heads: tooMany })).rejects.toThrow(/head sex/);
     await expect(loadProfileModel({ ...u, topology_json: '{' })).rejects.toThrow(/cannot load/);
+    const badBias = u.heads.map((h) => (h.name === 'sex' ? { ...h, decision_bias: [0, Number.NaN] } : h));
+    await expect(loadProfileModel({ ...u, heads: badBias })).rejects.toThrow(/decision_bias/);
+    const shortBias = u.heads.map((h) => (h.name === 'sex' ? { ...h, decision_bias: [0] } : h));
+    await expect(loadProfileModel({ ...u, heads: shortBias })).rejects.toThrow(/decision_bias/);
+  });
+
+  it("applies the head's decision rule to the value and keeps the model's distribution", async () => {
+    const u = await makeUpdate();
+    const plain = await loadProfileModel(u);
+    const users = [userFeatures('a', { views_30d: 5 })];
+    const p0 = plain.predict(users)[0].attributes.sex;
+    const other = p0.value === '0' ? 1 : 0;
+    const bias = [0, 0];
+    bias[other] = 30; // far beyond any log-probability gap: the rule must pick the other class
+    const tuned = await loadProfileModel({ ...u, heads: u.heads.map((h) => (h.name === 'sex' ? { ...h, decision_bias: bias } : h)) });
+    const p1 = tuned.predict(users)[0].attributes.sex;
+    expect(p1.value).toBe(String(other));
+    expect(p1.distribution).toEqual(p0.distribution);
+    expect(p1.confidence).toBe(p0.distribution[String(other)]);
+    plain.dispose();
+    tuned.dispose();
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelUpdate, UserFeatures } from '@app/contracts';
 import { encodeBatch, NormalizationState, parseNormalization, RawSample, rawEncode } from './input-encoding';
+import { decide } from './decision-bias';
 import { importModel } from './model-artifacts';
 import { NEXT_CATEGORIES_HEAD, inputTensors } from './profile-model';
 
@@ -106,6 +107,10 @@ function checkLayout(model: tf.LayersModel, heads: ModelUpdate['heads'], norm: N
     const units = model.outputs[i].shape[1] ?? 0;
     const ok = h.kind === 'sigmoid' ? units === 1 : (h.kind === 'softmax' || h.kind === 'multilabel') && units >= h.classes.length;
     if (!ok) throw new Error(`head ${h.name} (${h.kind}, ${h.classes.length} classes) does not fit output ${i} with ${units} units`);
+    const bias = h.decision_bias ?? [];
+    if (bias.length > 0 && (h.kind !== 'softmax' || bias.length !== h.classes.length || !bias.every(Number.isFinite))) {
+      throw new Error(`head ${h.name}: decision_bias must be empty or one finite offset per class of a softmax head, got ${JSON.stringify(bias)}`);
+    }
   });
 }
 
@@ -119,12 +124,14 @@ function decodeRow(heads: ModelUpdate['heads'], outs: Float32Array[], rows: numb
       let total = 0;
       for (let c = 0; c < h.classes.length; c++) total += out[row * width + c];
       const distribution: Record<string, number> = {};
-      let best = 0;
+      const probs = new Float64Array(h.classes.length);
       h.classes.forEach((cls, c) => {
         const v = total > 0 ? out[row * width + c] / total : 1 / h.classes.length;
         distribution[cls] = v;
-        if (v > distribution[h.classes[best]]) best = c;
+        probs[c] = v;
       });
+      // The trainer's decision rule (argmax of log p + bias; plain argmax without a bias).
+      const best = decide(probs, h.decision_bias ?? []);
       p.attributes[h.name] = { value: h.classes[best], confidence: distribution[h.classes[best]], distribution };
     } else if (h.kind === 'sigmoid') {
       p.purchasePropensity = out[row]!;

@@ -27,7 +27,9 @@ export class ServiceProcess {
 
   async start(timeoutMs = 60000): Promise<this> {
     const entry = join(this.root, 'dist', 'apps', this.app, 'src', 'main.js');
-    const child = spawn(process.execPath, [entry], {
+    // PORTRAIT_CHILD_NODE_ARGS: extra node flags for the service processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+    const nodeArgs = (process.env.PORTRAIT_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, entry], {
       cwd: this.root,
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

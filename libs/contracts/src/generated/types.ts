@@ -235,7 +235,7 @@ export interface ModelUpdateInput {
   weight_specs_json: string;
   weights: Buffer;
   normalization_json: string;
-  heads: HeadSpec[];
+  heads: HeadSpecInput[];
   metrics_json: string;
 }
 
@@ -247,10 +247,17 @@ export interface HeadSpec {
   kind: string;
   /** Class labels in output order (for sigmoid: the positive label). */
   classes: string[];
+  /** softmax heads: per-class log offsets of the decision rule, value = argmax(log p + bias), fitted by the trainer on its prequential window for macro-F1; empty = plain argmax. The distribution stays the model's own probabilities. */
+  decision_bias: number[];
 }
 
 /** HeadSpec as `encode` accepts it: fields with a schema default may be left out. */
-export type HeadSpecInput = HeadSpec;
+export interface HeadSpecInput {
+  name: string;
+  kind: string;
+  classes: string[];
+  decision_bias?: number[];
+}
 
 /** The current profile of one user, published when something material changed. Carried by profile.updated.v1, keyed by user_id, compacted: the latest message per user is the profile. The lookup API serves the same content as JSON. */
 export interface ProfileUpdated {
