@@ -25,9 +25,11 @@ RUN test -f "dist/apps/${APP}/main.js" || test -f "dist/apps/${APP}/src/main.js"
 ############################ runtime ############################
 FROM node:20-bookworm-slim
 ARG APP=ingestor
+# NODE_OPTIONS: the services' node flags (SERVICE_NODE_FLAGS in libs/testing/src/service-process.ts says why).
 ENV NODE_ENV=production \
     APP=${APP} \
-    HTTP_HOST=0.0.0.0
+    HTTP_HOST=0.0.0.0 \
+    NODE_OPTIONS=--max-semi-space-size=64
 WORKDIR /app
 
 # The built workspace without dev dependencies (dist/, node_modules/, schemas/, migrations/, ...).

@@ -27,6 +27,10 @@ export class ClickHouseStore {
       database: this.database,
       request_timeout: settings.requestTimeoutMs ?? 60000,
       max_open_connections: 10,
+      // Servers before 23.11 close idle keep-alive sockets after 3 s. Under load the event loop can
+      // stall past the client's 2.5 s idle TTL, and reusing such a socket fails the insert with
+      // EPIPE (seen in bench:aggregate): drop stale sockets before each request instead.
+      keep_alive: { idle_socket_ttl: 2500, eagerly_destroy_stale_sockets: true },
       clickhouse_settings: {},
     });
   }

@@ -3,7 +3,7 @@ import type { ModelUpdate } from '@app/contracts';
 import { exportModel } from './model-artifacts';
 import { RunningNormalizer, rawEncode } from './input-encoding';
 import { buildProfileModel } from './profile-model';
-import { loadProfileModel } from './profile-model-loader';
+import { loadProfileModel, topScores } from './profile-model-loader';
 import { userFeatures } from './testing/user-features.fixture';
 
 async function makeUpdate(): Promise<ModelUpdate> {
@@ -79,5 +79,23 @@ describe('loadProfileModel', () => {
     expect(p1.confidence).toBe(p0.distribution[String(other)]);
     plain.dispose();
     tuned.dispose();
+  });
+});
+
+describe('topScores', () => {
+  it('equals sorting every score and taking the first n (ties keep class order)', () => {
+    let x = 3;
+    const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let t = 0; t < 200; t++) {
+      const k = 1 + Math.floor(rand() * 40);
+      const classes = Array.from({ length: k }, (_, c) => `c${c}`);
+      const out = Float32Array.from({ length: k + 3 }, () => Math.round(rand() * 20) / 20);
+      const n = 1 + Math.floor(rand() * 6);
+      const expected = classes
+        .map((key, c) => ({ key, score: out[3 + c] }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, n);
+      expect(topScores(classes, out, 3, n)).toEqual(expected);
+    }
   });
 });

@@ -136,11 +136,22 @@ function decodeRow(heads: ModelUpdate['heads'], outs: Float32Array[], rows: numb
     } else if (h.kind === 'sigmoid') {
       p.purchasePropensity = out[row]!;
     } else if (h.kind === 'multilabel' && h.name === NEXT_CATEGORIES_HEAD) {
-      p.nextCategories = h.classes
-        .map((key, c) => ({ key, score: out[row * width + c] }))
-        .sort((a, b) => b.score - a.score)
-        .slice(0, NEXT_CATEGORIES_LISTED);
+      p.nextCategories = topScores(h.classes, out, row * width, NEXT_CATEGORIES_LISTED);
     }
   });
   return p;
+}
+
+/** The n highest of out[offset + c] with their class keys, highest first (ties: lower c first). */
+export function topScores(classes: readonly string[], out: Float32Array, offset: number, n: number): { key: string; score: number }[] {
+  const top: number[] = [];
+  for (let c = 0; c < classes.length; c++) {
+    const v = out[offset + c];
+    if (top.length === n && v <= out[offset + top[n - 1]]) continue;
+    let i = Math.min(top.length, n - 1);
+    while (i > 0 && out[offset + top[i - 1]] < v) i--;
+    top.splice(i, 0, c);
+    if (top.length > n) top.pop();
+  }
+  return top.map((c) => ({ key: classes[c], score: out[offset + c] }));
 }
