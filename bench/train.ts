@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createLogger } from '@app/observability';
-import { rawEncode, runHeads, selectBackend, userFeaturesFixture as userFeatures } from '@app/model';
+import { predictArrays, rawEncode, runHeads, selectBackend, userFeaturesFixture as userFeatures } from '@app/model';
 
 import { ProfileLearner } from '../apps/trainer/src/profile-learner';
 import type { TrainingSample } from '../apps/trainer/src/delayed-label-joiner';
@@ -142,7 +142,7 @@ async function main() {
       const rt = [];
       for (let k = 0; k < runs; k++) rt.push(await timedAsync(async () => (await ref.trainOnBatch(x256, ys), 256)));
       rows.push(row(choice.backend, 'train', 256, rt, TRAIN_TARGET, 'reference 256→256→128'));
-      const rp = Array.from({ length: runs }, () => timed(() => (tf.tidy(() => (ref.predict(xs) as tf.Tensor[]).forEach((t) => t.dataSync())), 1024)));
+      const rp = Array.from({ length: runs }, () => timed(() => (predictArrays(ref, () => [xs]), 1024)));
       rows.push(row(choice.backend, 'predict', 1024, rp, PREDICT_TARGET, 'reference 256→256→128'));
       tf.dispose([xs, x256, ...ys]);
       ref.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelUpdate, UserFeatures } from '@app/contracts';
-import { FEATURE_VECTOR_WIDTH, featureVector, importModel, loadProfileModel } from '@app/model';
+import { FEATURE_VECTOR_WIDTH, featureVector, importModel, loadProfileModel, predictArrays } from '@app/model';
 import type { LoadedProfileModel as LibLoadedProfileModel, ProfilePrediction } from '@app/model';
 
 export type { AttributePrediction, ProfilePrediction } from '@app/model';
@@ -37,11 +37,8 @@ export async function loadHeadsModel(update: ModelUpdate): Promise<LoadedProfile
       if (n === 0) return [];
       const x = new Float32Array(n * FEATURE_VECTOR_WIDTH);
       batch.forEach((f, i) => featureVector(f.features, x, i * FEATURE_VECTOR_WIDTH));
-      const outputs = tf.tidy(() => {
-        const out = model.predict(tf.tensor2d(x, [n, FEATURE_VECTOR_WIDTH]));
-        const list = Array.isArray(out) ? out : [out];
-        return list.map((t) => ({ width: t.shape[1] ?? 1, data: t.dataSync() as Float32Array }));
-      });
+      const widths = model.outputs.map((o) => o.shape[1] ?? 1);
+      const outputs = predictArrays(model, () => [tf.tensor2d(x, [n, FEATURE_VECTOR_WIDTH])]).map((data, k) => ({ width: widths[k], data }));
       // Concatenate the outputs row-wise into one [n, total] view.
       const width = outputs.reduce((a, o) => a + o.width, 0);
       if (width !== total) throw new Error(`model outputs ${width} columns, heads declare ${total}`);
