@@ -1,6 +1,6 @@
 import { exampleUserFeatures, UserFeatures } from '@app/contracts';
 import type { ProfilePrediction } from './inference/profile-model';
-import { assembleProfile, AssemblyInput, brandLoyalty, priceBand, priceRatio, reviseProfile } from './profile-assembler';
+import { assembleProfile, AssemblyInput, brandLoyalty, priceBand, priceRatio, reviseProfile, topHours } from './profile-assembler';
 import { parseSegmentFile } from './segments/segment-rules';
 
 const segments = parseSegmentFile(
@@ -110,5 +110,23 @@ describe('preferences', () => {
     expect(brandLoyalty(b([5]))).toBe(1);
     expect(brandLoyalty(b([1, 1, 1, 1]))).toBe(0);
     expect(brandLoyalty(b([9, 1]))!).toBeGreaterThan(0.6);
+  });
+});
+
+describe('topHours', () => {
+  it('equals sorting the non-empty hours by count (ties: earlier hour first)', () => {
+    let x = 5;
+    const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let t = 0; t < 300; t++) {
+      const hist = Array.from({ length: 24 }, () => (rand() < 0.4 ? 0 : Math.floor(rand() * 6)));
+      const n = 1 + Math.floor(rand() * 5);
+      const expected = hist
+        .map((c, h) => [c, h] as const)
+        .filter(([c]) => c > 0)
+        .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+        .slice(0, n)
+        .map(([, h]) => h);
+      expect(topHours(hist, n)).toEqual(expected);
+    }
   });
 });

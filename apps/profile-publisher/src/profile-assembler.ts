@@ -155,13 +155,19 @@ export function brandLoyalty(f: UserFeatures): number | null {
   return round((hhi - 1 / n) / (1 - 1 / n), 4);
 }
 
-function topHours(hist: readonly number[], n = 3): number[] {
-  return hist
-    .map((c, h) => [c, h] as const)
-    .filter(([c]) => c > 0)
-    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
-    .slice(0, n)
-    .map(([, h]) => h);
+/** The n busiest hours (count > 0), busiest first, earlier hour first on ties. */
+export function topHours(hist: readonly number[], n = 3): number[] {
+  // Selection into a tiny sorted list: this runs for every profile (a sort allocated 24 pairs).
+  const top: number[] = [];
+  for (let h = 0; h < hist.length; h++) {
+    const c = hist[h];
+    if (!(c > 0) || (top.length === n && c <= hist[top[n - 1]])) continue;
+    let i = Math.min(top.length, n - 1);
+    while (i > 0 && hist[top[i - 1]] < c) i--;
+    top.splice(i, 0, h);
+    if (top.length > n) top.pop();
+  }
+  return top;
 }
 
 /**
@@ -267,9 +273,11 @@ function roundScore(s: { key: string; score: number }) {
   return { key: s.key, score: round(s.score, 4) ?? 0 };
 }
 
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+
 function round(x: number | null, digits: number): number | null {
   if (x === null || !Number.isFinite(x)) return null;
-  const m = 10 ** digits;
+  const m = POW10[digits] ?? 10 ** digits;
   return Math.round(x * m) / m;
 }
 
