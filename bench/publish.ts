@@ -13,7 +13,7 @@ import { ProfileLearner } from '../apps/trainer/src/profile-learner';
 import type { TrainingSample } from '../apps/trainer/src/delayed-label-joiner';
 import { DEFAULT_THRESHOLDS, materialChanges } from '../apps/profile-publisher/src/change-detector';
 import { ModelRegistry } from '../apps/profile-publisher/src/inference/model-registry';
-import { assembleProfile } from '../apps/profile-publisher/src/profile-assembler';
+import { assembleProfile, profileUpdate } from '../apps/profile-publisher/src/profile-assembler';
 import { ProfileRepository } from '../apps/profile-publisher/src/profile.repository';
 import { parseSegmentFile } from '../apps/profile-publisher/src/segments/segment-rules';
 import { Measurement, median, writeReport } from './lib/report';
@@ -148,9 +148,9 @@ function computeRate(registry: ModelRegistry, users: UserFeatures[], batch: numb
     const { version, predictions } = registry.predict(slice);
     const now = Date.now();
     slice.forEach((f, i) => {
-      const prev = previous.get(f.user_id);
-      const p = assembleProfile({ features: f, previous: prev, prediction: predictions[i] ?? null, modelVersion: version, known: undefined, segments, now });
-      if (materialChanges(prev, p, DEFAULT_THRESHOLDS).length > 0) {
+      // What the service does per input (profile-pipeline.service.ts).
+      const p = profileUpdate({ features: f, previous: previous.get(f.user_id), prediction: predictions[i] ?? null, modelVersion: version, known: undefined, segments, now }, DEFAULT_THRESHOLDS);
+      if (p) {
         bytes += Codecs.ProfileUpdated.encode(p).length;
         previous.set(p.user_id, p);
         published++;

@@ -1,6 +1,7 @@
 import { exampleUserFeatures, UserFeatures } from '@app/contracts';
 import type { ProfilePrediction } from './inference/profile-model';
-import { assembleProfile, AssemblyInput, brandLoyalty, priceBand, priceRatio, reviseProfile, topHours } from './profile-assembler';
+import { assembleProfile, AssemblyInput, brandLoyalty, priceBand, priceRatio, profileUpdate, reviseProfile, topHours } from './profile-assembler';
+import { DEFAULT_THRESHOLDS } from './change-detector';
 import { parseSegmentFile } from './segments/segment-rules';
 
 const segments = parseSegmentFile(
@@ -128,5 +129,20 @@ describe('topHours', () => {
         .map(([, h]) => h);
       expect(topHours(hist, n)).toEqual(expected);
     }
+  });
+});
+
+describe('profileUpdate', () => {
+  it('is the assembled profile when the change is material, and null when it is not', () => {
+    const first = profileUpdate(input(), DEFAULT_THRESHOLDS);
+    expect(first).toEqual(assembleProfile(input()));
+    // The same features again: nothing material, nothing to publish.
+    expect(profileUpdate(input({ previous: first! }), DEFAULT_THRESHOLDS)).toBeNull();
+    // A first purchase is material; changed_fields is filled in like assembleProfile's.
+    const bought: UserFeatures = { ...exampleUserFeatures(), features: { ...exampleUserFeatures().features, purchases_30d: 5 } };
+    const next = profileUpdate(input({ previous: first!, features: bought }), DEFAULT_THRESHOLDS);
+    expect(next).not.toBeNull();
+    expect(next!.changed_fields).toEqual(assembleProfile(input({ previous: first!, features: bought })).changed_fields);
+    expect(next!.changed_fields).toContain('features');
   });
 });

@@ -17,7 +17,7 @@ import { HealthRegistry, LOGGER, Metrics } from '@app/observability';
 import { ChangeThresholds, materialChanges } from './change-detector';
 import { ModelRegistry } from './inference/model-registry';
 import { KnownAttributesStore } from './known-attributes.store';
-import { assembleProfile, reviseProfile } from './profile-assembler';
+import { profileUpdate, reviseProfile } from './profile-assembler';
 import { ProfileCache } from './profile-cache';
 import { ProfileRepository, SegmentTransition } from './profile.repository';
 import { SegmentRuleSet } from './segments/segment-rule-set';
@@ -304,17 +304,11 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
     const segments = this.rules.current;
     const changed: ProfileUpdated[] = [];
     batch.forEach((f, i) => {
-      const prev = previous.get(f.user_id);
-      const next = assembleProfile({
-        features: f,
-        previous: prev,
-        prediction: predictions[i] ?? null,
-        modelVersion: version,
-        known: this.known.get(f.user_id),
-        segments,
-        now,
-      });
-      if (materialChanges(prev, next, this.thresholds).length > 0) changed.push(next);
+      const next = profileUpdate(
+        { features: f, previous: previous.get(f.user_id), prediction: predictions[i] ?? null, modelVersion: version, known: this.known.get(f.user_id), segments, now },
+        this.thresholds,
+      );
+      if (next) changed.push(next);
     });
     this.m.suppressed.inc(messages.length - dead.length - changed.length);
     await this.publish(changed, previous);
@@ -358,17 +352,19 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
         const now = Date.now();
         const changed: ProfileUpdated[] = [];
         stale.forEach((f, k) => {
-          const prev = previous.get(f.user_id);
-          const next = assembleProfile({
-            features: f,
-            previous: prev,
-            prediction: predictions[k] ?? null,
-            modelVersion: used,
-            known: this.known.get(f.user_id),
-            segments: this.rules.current,
-            now,
-          });
-          if (materialChanges(prev, next, this.thresholds).length > 0) changed.push(next);
+          const next = profileUpdate(
+            {
+              features: f,
+              previous: previous.get(f.user_id),
+              prediction: predictions[k] ?? null,
+              modelVersion: used,
+              known: this.known.get(f.user_id),
+              segments: this.rules.current,
+              now,
+            },
+            this.thresholds,
+          );
+          if (next) changed.push(next);
         });
         await this.publish(changed, previous);
         return changed.length;
