@@ -108,7 +108,9 @@ export class FeatureEmitter {
       let msg: UserFeatures;
       try {
         msg = s.toMessage(now, this.settings.features);
-        out.push({ key: s.userKey, value: Codecs.UserFeatures.encode(msg), timestamp: msg.as_of });
+        // No event-time record timestamp (as_of is in the message): the broker's time-based
+        // retention reads it, and a backfill of 2016 data would fall outside retention at once.
+        out.push({ key: s.userKey, value: Codecs.UserFeatures.encode(msg) });
       } catch (err) {
         await this.settings.onFailure(s, err);
         continue;
