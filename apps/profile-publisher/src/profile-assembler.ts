@@ -123,9 +123,11 @@ function buildAttributes(
 ): ProfileUpdated['attributes'] {
   const out: ProfileUpdated['attributes'] = {};
   if (prediction) {
-    for (const [name, p] of Object.entries(prediction.attributes)) {
+    // for-in over own data properties (the prediction objects are plain literals): no entry arrays.
+    for (const name in prediction.attributes) {
+      const p = prediction.attributes[name];
       const distribution: Record<string, number> = {};
-      for (const [cls, q] of Object.entries(p.distribution)) distribution[cls] = round(q, 4) ?? 0;
+      for (const cls in p.distribution) distribution[cls] = round(p.distribution[cls], 4) ?? 0;
       out[name] = { value: p.value, source: 'predicted', confidence: round(p.confidence, 4), distribution };
     }
   } else if (carried) {

@@ -118,6 +118,8 @@ export const trainerConfigSchema = baseConfigSchema.extend({
   TRAINER_GATE_MIN_SAMPLES: envInt(200, 0),
   TRAINER_EVAL_WINDOW: envInt(2000, 10),
   TRAINER_METRICS_EVERY_MS: envInt(10_000, 100),
+  /** OS niceness of the trainer process (0 = normal priority, up to 19): the other services win the CPU on a shared host. */
+  TRAINER_NICENESS: envInt(10, 0, 19),
   /** Page-Hinkley threshold λ on the prequential loss (higher = fewer drift alarms). */
   TRAINER_DRIFT_LAMBDA: envNumber(50, 0.1),
 });

@@ -1,3 +1,4 @@
+import { kafkajsEncoderPatch } from './kafkajs-encoder-patch';
 import { Kafka, logLevel, LogEntry, Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { BatchConsumer, BatchConsumerOptions } from './batch-consumer';
@@ -46,6 +47,7 @@ export class KafkaBus {
           log[LEVELS[level] ?? 'info']({ event: 'kafka_client', ...rest }, message);
         },
     });
+    log.debug({ event: 'kafkajs_encoder', state: kafkajsEncoderPatch }, `kafkajs encoder: ${kafkajsEncoderPatch}`);
   }
 
   topic(base: string): string {

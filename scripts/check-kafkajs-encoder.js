@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Proves the kafkajs Encoder patch (libs/kafka/src/kafkajs-encoder-patch.ts) changes nothing on
+// the wire: encodes the same produce requests (v3, the version our producers use, with keys,
+// headers, timestamps, several partitions, records from 0 bytes to 40 KB) with kafkajs as shipped
+// and with the patch, and compares the bytes. Exit 0 = identical; prints the patch state.
+// Run by libs/kafka/src/kafkajs-encoder-patch.spec.ts in a plain node process (jest's module
+// registry cannot swap a module's export). Needs the build (dist/).
+'use strict';
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const patchFile = path.join(root, 'dist', 'libs', 'kafka', 'src', 'kafkajs-encoder-patch.js');
+const produceV3 = 'kafkajs/src/protocol/requests/produce/v3/request';
+
+function clearKafkajs() {
+  for (const k of Object.keys(require.cache)) if (k.includes(`${path.sep}kafkajs${path.sep}`) || k === patchFile) delete require.cache[k];
+}
+
+function topicData(seed) {
+  let x = seed;
+  const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const bytes = (n) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
+  return [
+    {
+      topic: 'p.user.features.v1',
+      partitions: [0, 1, 2].map((partition) => ({
+        partition,
+        firstSequence: 0,
+        messages: Array.from({ length: 1 + Math.floor(rand() * 300) }, (_, i) => {
+          const size = [0, 7, 300, 511, 512, 513, 2000, 40_000][Math.floor(rand() * 8)];
+          return {
+            key: i % 5 === 0 ? null : `user-${Math.floor(rand() * 1e6)}`,
+            value: bytes(size),
+            timestamp: i % 3 === 0 ? undefined : String(1_700_000_000_000 + Math.floor(rand() * 1e9)),
+            headers: i % 4 === 0 ? { 'x-a': 'b', 'x-bin': bytes(20) } : undefined,
+          };
+        }),
+      })),
+    },
+  ];
+}
+
+async function encodeAll(state) {
+  const request = require(produceV3);
+  const out = [];
+  for (let seed = 1; seed <= 20; seed++) {
+    const r = request({ acks: -1, timeout: 30000, topicData: topicData(seed) });
+    out.push((await r.encode()).buffer);
+  }
+  return { state, out };
+}
+
+(async () => {
+  // Records without a timestamp get Date.now(): freeze it so both encodings see the same time.
+  Date.now = () => 1_750_000_000_000;
+  clearKafkajs();
+  process.env.PORTRAIT_KAFKAJS_ENCODER_PATCH = '0';
+  const original = await encodeAll(require(patchFile).kafkajsEncoderPatch);
+  clearKafkajs();
+  delete process.env.PORTRAIT_KAFKAJS_ENCODER_PATCH;
+  const patched = await encodeAll(require(patchFile).kafkajsEncoderPatch);
+  if (original.state !== 'disabled' || patched.state !== 'patched') {
+    console.error(`unexpected patch states: original ${original.state}, patched ${patched.state}`);
+    process.exit(1);
+  }
+  let bytes = 0;
+  for (let i = 0; i < original.out.length; i++) {
+    if (!original.out[i].equals(patched.out[i])) {
+      console.error(`produce request ${i + 1} differs (${original.out[i].length} vs ${patched.out[i].length} bytes)`);
+      process.exit(1);
+    }
+    bytes += original.out[i].length;
+  }
+  console.log(`kafkajs encoder patch: ${patched.state}; ${original.out.length} produce requests, ${bytes} bytes, identical`);
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
