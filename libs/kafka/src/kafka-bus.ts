@@ -1,4 +1,4 @@
-import { kafkajsEncoderPatch } from './kafkajs-encoder-patch';
+import { kafkajsPatches } from './kafkajs-patches';
 import { Kafka, logLevel, LogEntry, Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { BatchConsumer, BatchConsumerOptions } from './batch-consumer';
@@ -47,7 +47,7 @@ export class KafkaBus {
           log[LEVELS[level] ?? 'info']({ event: 'kafka_client', ...rest }, message);
         },
     });
-    log.debug({ event: 'kafkajs_encoder', state: kafkajsEncoderPatch }, `kafkajs encoder: ${kafkajsEncoderPatch}`);
+    log.debug({ event: 'kafkajs_patches', state: kafkajsPatches }, `kafkajs patches: ${kafkajsPatches}`);
   }
 
   topic(base: string): string {

@@ -1,5 +1,6 @@
 import { CompressionTypes, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { fastDefaultPartitioner } from './partitioner';
 import type { OutgoingMessage } from './types';
 
 export interface ProducerOptions {
@@ -14,6 +15,8 @@ export class MessageProducer {
 
   constructor(kafka: Kafka, private readonly logger: Logger, options: ProducerOptions) {
     this.producer = kafka.producer({
+      // kafkajs' default (Java-compatible) partitioning without its per-message allocations.
+      createPartitioner: fastDefaultPartitioner,
       allowAutoTopicCreation: false,
       idempotent: options.idempotent ?? false,
       maxInFlightRequests: options.idempotent ? 1 : undefined,

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// Proves the kafkajs Encoder patch (libs/kafka/src/kafkajs-encoder-patch.ts) changes nothing on
-// the wire: encodes the same produce requests (v3, the version our producers use, with keys,
-// headers, timestamps, several partitions, records from 0 bytes to 40 KB) with kafkajs as shipped
-// and with the patch, and compares the bytes. Exit 0 = identical; prints the patch state.
-// Run by libs/kafka/src/kafkajs-encoder-patch.spec.ts in a plain node process (jest's module
+// Proves the kafkajs patches (libs/kafka/src/kafkajs-patches.ts) change nothing: encodes the same
+// produce requests (v3, the version our producers use, with keys, headers, timestamps, several
+// partitions, records from 0 bytes to 40 KB) with kafkajs as shipped and with the patches and
+// compares the bytes, and groups the same messages per partition with both groupings.
+// Exit 0 = identical; prints the patch state.
+// Run by libs/kafka/src/kafkajs-patches.spec.ts in a plain node process (jest's module
 // registry cannot swap a module's export). Needs the build (dist/).
 'use strict';
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const patchFile = path.join(root, 'dist', 'libs', 'kafka', 'src', 'kafkajs-encoder-patch.js');
+const patchFile = path.join(root, 'dist', 'libs', 'kafka', 'src', 'kafkajs-patches.js');
+const grouping = 'kafkajs/src/producer/groupMessagesPerPartition';
 const produceV3 = 'kafkajs/src/protocol/requests/produce/v3/request';
 
 function clearKafkajs() {
@@ -40,6 +42,19 @@ function topicData(seed) {
   ];
 }
 
+function groupAll() {
+  const group = require(grouping);
+  const murmur = require('kafkajs/src/producer/partitioners/default/murmur2');
+  const partitionMetadata = [0, 1, 2, 3, 4, 5].map((partitionId) => ({ partitionId, leader: 1 }));
+  const partitioner = ({ message }) => (message.partition ?? (murmur(message.key) & 0x7fffffff) % 6);
+  const out = [];
+  for (let seed = 1; seed <= 20; seed++) {
+    const messages = topicData(seed)[0].partitions.flatMap((p) => p.messages).map((m, i) => (i % 7 === 0 ? { ...m, partition: i % 6 } : m));
+    out.push(JSON.stringify(group({ topic: 't', partitionMetadata, messages, partitioner })));
+  }
+  return out;
+}
+
 async function encodeAll(state) {
   const request = require(produceV3);
   const out = [];
@@ -47,18 +62,18 @@ async function encodeAll(state) {
     const r = request({ acks: -1, timeout: 30000, topicData: topicData(seed) });
     out.push((await r.encode()).buffer);
   }
-  return { state, out };
+  return { state, out, groups: groupAll() };
 }
 
 (async () => {
   // Records without a timestamp get Date.now(): freeze it so both encodings see the same time.
   Date.now = () => 1_750_000_000_000;
   clearKafkajs();
-  process.env.PORTRAIT_KAFKAJS_ENCODER_PATCH = '0';
-  const original = await encodeAll(require(patchFile).kafkajsEncoderPatch);
+  process.env.PORTRAIT_KAFKAJS_PATCHES = '0';
+  const original = await encodeAll(require(patchFile).kafkajsPatches);
   clearKafkajs();
-  delete process.env.PORTRAIT_KAFKAJS_ENCODER_PATCH;
-  const patched = await encodeAll(require(patchFile).kafkajsEncoderPatch);
+  delete process.env.PORTRAIT_KAFKAJS_PATCHES;
+  const patched = await encodeAll(require(patchFile).kafkajsPatches);
   if (original.state !== 'disabled' || patched.state !== 'patched') {
     console.error(`unexpected patch states: original ${original.state}, patched ${patched.state}`);
     process.exit(1);
@@ -71,7 +86,13 @@ async function encodeAll(state) {
     }
     bytes += original.out[i].length;
   }
-  console.log(`kafkajs encoder patch: ${patched.state}; ${original.out.length} produce requests, ${bytes} bytes, identical`);
+  for (let i = 0; i < original.groups.length; i++) {
+    if (original.groups[i] !== patched.groups[i]) {
+      console.error(`grouping ${i + 1} differs`);
+      process.exit(1);
+    }
+  }
+  console.log(`kafkajs patches: ${patched.state}; ${original.out.length} produce requests, ${bytes} bytes, ${original.groups.length} groupings, identical`);
 })().catch((e) => {
   console.error(e);
   process.exit(1);
