@@ -62,12 +62,44 @@ export function firstAfter(events: readonly FeatureEvent[], bound: number): numb
   return lo;
 }
 
-const topScores = (m: Map<string, number>, n: number): Score[] =>
-  [...m.entries()]
-    .filter(([, s]) => s > 0)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .slice(0, n)
-    .map(([key, score]) => ({ key, score }));
+/** Score a ranks before b: higher score first, ties by key. */
+const before = (aKey: string, aScore: number, bKey: string, bScore: number) => aScore > bScore || (aScore === bScore && aKey < bKey);
+
+/** The n best positive scores, best first (ties by key): a selection, no sort of every entry. */
+function topScores(m: Map<string, number>, n: number): Score[] {
+  const top: Score[] = [];
+  for (const [key, score] of m) {
+    if (!(score > 0)) continue;
+    if (top.length === n && !before(key, score, top[n - 1].key, top[n - 1].score)) continue;
+    let i = Math.min(top.length, n - 1);
+    while (i > 0 && before(key, score, top[i - 1].key, top[i - 1].score)) i--;
+    top.splice(i, 0, { key, score });
+    if (top.length > n) top.pop();
+  }
+  return top;
+}
+
+/** FNV-1a step over a string's UTF-16 code units (session signatures, see computeFeatures). */
+function fnv(h: number, s: string, prime: number): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), prime);
+  return h;
+}
+
+/**
+ * Scratch collections reused by every computeFeatures call (it is synchronous and never
+ * re-entered): the aggregator computes features for every touched user on every flush, and fresh
+ * Sets/Maps per call were a large share of its allocations (sampling allocation profile).
+ */
+const scratch = {
+  items: new Set<string>(),
+  categories: new Set<string>(),
+  days: new Set<number>(),
+  perMinute: new Map<number, number>(),
+  catScores: new Map<string, number>(),
+  brandScores: new Map<string, number>(),
+  sessions24: new Set<number>(),
+  sigCount: new Map<number, number>(),
+};
 
 /**
  * Computes a user's features at `asOf` from their events, sorted by (ts, event_id) — the ONE
@@ -131,31 +163,49 @@ export function computeFeatures(
   let ratingN = 0;
   let lastPurchase: number | null = null;
   let ingestedAt = 0;
-  const items = new Set<string>();
-  const categories = new Set<string>();
-  const days = new Set<number>();
+  const { items, categories, days, perMinute, catScores, brandScores, sessions24, sigCount } = scratch;
+  items.clear();
+  categories.clear();
+  days.clear();
+  perMinute.clear();
+  catScores.clear();
+  brandScores.clear();
+  sessions24.clear();
+  sigCount.clear();
   const hist = new Array<number>(24).fill(0);
-  const perMinute = new Map<number, number>();
   let maxPerMinute = 0;
-  const catScores = new Map<string, number>();
-  const brandScores = new Map<string, number>();
   const prices = new Map<string, { vSum: number; vN: number; pSum: number; pN: number }>();
-  // Sessions: index per event, signature per session for identical_session_ratio.
+  // Sessions: a signature per session for identical_session_ratio — the (event_type, item_id)
+  // sequence as two 32-bit FNV-1a hashes combined into one 53-bit number (a collision between two
+  // different sequences of one user has probability ~2^-53), with the session's length.
   let sessions = 0;
-  const signatures: string[] = [];
-  let sig: string[] = [];
-  const sessions24 = new Set<number>();
+  let sigA = 0;
+  let sigB = 0;
+  let sigLen = 0;
+  const closeSession = () => {
+    if (sigLen >= 2) {
+      const key = (sigA >>> 0) * 2097152 + ((sigB >>> 0) & 0x1fffff);
+      sigCount.set(key, (sigCount.get(key) ?? 0) + 1);
+    }
+  };
   const ln2 = Math.LN2 / options.halfLifeMs;
 
   for (let i = from; i < to; i++) {
     const e = events[i];
     const prev = i > from ? events[i - 1] : null;
     if (!prev || e.ts - prev.ts > SESSION_GAP_MS || (e.session !== null && prev.session !== null && e.session !== prev.session)) {
-      if (sig.length > 0) signatures.push(sig.join('\u0001'));
-      sig = [];
+      if (sigLen > 0) closeSession();
+      sigA = 0x811c9dc5;
+      sigB = 0x2c9277b5;
+      sigLen = 0;
       sessions++;
     }
-    sig.push(`${e.type}\u0002${e.item ?? ''}`);
+    // Separators keep ("ab","c") and ("a","bc") apart: 1 between events, 2 between type and item.
+    sigA = fnv(Math.imul(sigA ^ 1, 0x01000193), e.type, 0x01000193);
+    sigA = fnv(Math.imul(sigA ^ 2, 0x01000193), e.item ?? '', 0x01000193);
+    sigB = fnv(Math.imul(sigB ^ 1, 0x100001b3), e.type, 0x100001b3);
+    sigB = fnv(Math.imul(sigB ^ 2, 0x100001b3), e.item ?? '', 0x100001b3);
+    sigLen++;
     const in7 = e.ts > start7;
     const in24 = e.ts > start24;
     const in1 = e.ts > start1;
@@ -256,11 +306,10 @@ export function computeFeatures(
       }
     }
   }
-  if (sig.length > 0) signatures.push(sig.join('\u0001'));
-  const sigCount = new Map<string, number>();
-  for (const s of signatures) sigCount.set(s, (sigCount.get(s) ?? 0) + 1);
+  if (sigLen > 0) closeSession();
   // Single-event sessions repeat trivially (one view of the home page); only compare real sequences.
-  const identical = signatures.filter((s) => s.includes('\u0001') && sigCount.get(s)! > 1).length;
+  let identical = 0;
+  for (const n of sigCount.values()) if (n > 1) identical += n;
   const n30 = to - from;
   const last = n30 > 0 ? events[to - 1].ts : 0;
 
@@ -322,7 +371,7 @@ export function computeFeatures(
     brand_scores: topScores(brandScores, options.topN),
     category_prices,
     activity: {
-      identical_session_ratio: signatures.length > 0 ? identical / signatures.length : 0,
+      identical_session_ratio: sessions > 0 ? identical / sessions : 0,
       views_without_dwell_ratio: c.views_24h > 0 ? c.views_24h_no_dwell / c.views_24h : 0,
       reviews_24h: c.reviews_24h,
       cart_adds_1h: c.cart_adds_1h,
