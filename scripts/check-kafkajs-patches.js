@@ -33,7 +33,8 @@ function topicData(seed) {
           return {
             key: i % 5 === 0 ? null : `user-${Math.floor(rand() * 1e6)}`,
             value: bytes(size),
-            timestamp: i % 3 === 0 ? undefined : String(1_700_000_000_000 + Math.floor(rand() * 1e9)),
+            // Deltas within and beyond ±2^30 ms (both varlong paths), and none (Date.now()).
+            timestamp: i % 3 === 0 ? undefined : String(1_700_000_000_000 + Math.floor(rand() * (i % 2 ? 1e9 : 5e9))),
             headers: i % 4 === 0 ? { 'x-a': 'b', 'x-bin': bytes(20) } : undefined,
           };
         }),

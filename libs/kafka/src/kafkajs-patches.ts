@@ -27,8 +27,15 @@ const PATCHED_VERSION = '2.2.4';
 export type PatchState = 'patched' | 'disabled' | 'version-mismatch' | 'too-late' | 'unavailable';
 
 interface EncoderClass {
-  new (initialSize?: number): { buf: Buffer; offset: number };
+  new (initialSize?: number): { buf: Buffer; offset: number; writeVarLong(value: unknown): unknown };
   nextPowerOfTwo(value: number): number;
+  sizeOfVarLong(value: unknown): number;
+}
+
+/** The 64-bit zigzag encoding of a plain number within ±2^30 (then < 2^31), else null. */
+function smallZigZag64(value: unknown): number | null {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= -0x40000000 || value >= 0x40000000) return null;
+  return value >= 0 ? value * 2 : -value * 2 - 1;
 }
 
 function install(): PatchState {
@@ -57,6 +64,39 @@ function install(): PatchState {
           this.buf.copy(grown, 0, 0, this.offset);
           this.buf = grown;
         }
+      }
+
+      // Varints written in place (kafkajs builds a byte array and a Buffer per varint, and 64-bit
+      // ones through Long objects): same LEB128 bytes; longs outside ±2^30 take kafkajs' path.
+      writeUVarInt(value: number): this {
+        this.ensureAvailable(5);
+        while ((value & 0xffffff80) !== 0) {
+          this.buf[this.offset++] = (value & 0x7f) | 0x80;
+          value >>>= 7;
+        }
+        this.buf[this.offset++] = value & 0x7f;
+        return this;
+      }
+
+      override writeVarLong(value: unknown): this {
+        const zz = smallZigZag64(value);
+        if (zz === null) return super.writeVarLong(value) as this;
+        let v = zz;
+        this.ensureAvailable(5);
+        while (v >= 0x80) {
+          this.buf[this.offset++] = (v & 0x7f) | 0x80;
+          v >>>= 7;
+        }
+        this.buf[this.offset++] = v;
+        return this;
+      }
+
+      static override sizeOfVarLong(value: unknown): number {
+        const zz = smallZigZag64(value);
+        if (zz === null) return Original.sizeOfVarLong(value);
+        let bytes = 1;
+        for (let v = zz; v >= 0x80; v >>>= 7) bytes++;
+        return bytes;
       }
     }
     const groupingPath = req.resolve('kafkajs/src/producer/groupMessagesPerPartition');
