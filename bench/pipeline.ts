@@ -528,7 +528,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       steps,
       freshness,
       at_max: okStep ? { processes: okStep.processes, clickhouse_rows_per_s: okStep.clickhouse_rows_per_s, consumed_per_s: okStep.consumed_per_s } : null,
-      model_metrics: run.metrics.at(-1) ?? null,
+      // The learner's prequential window (what River is compared with): the trainer emits one
+      // message per role; the live version's may predate heads the learner has since grown.
+      model_metrics: run.metrics.filter((m) => m.model_version.endsWith('+learner')).at(-1) ?? run.metrics.at(-1) ?? null,
       model_metrics_messages: run.metrics.length,
       peer_samples: peerSamples,
       peer_export: o.peerExport ?? null,
