@@ -49,7 +49,7 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
 
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(PUBLISHER_CONFIG) config: PublisherConfig,
+    @Inject(PUBLISHER_CONFIG) private readonly config: PublisherConfig,
     private readonly bus: KafkaBus,
     private readonly repo: ProfileRepository,
     private readonly cache: ProfileCache,
@@ -122,7 +122,7 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
       groupId: 'profile-publisher',
       topics: [Topics.UserFeatures],
       handler: (messages) => this.shared(() => this.onFeatures(messages)),
-      concurrency: 3,
+      concurrency: this.config.PUBLISHER_PARTITION_CONCURRENCY,
       onAssignment: () => this.exclusive(async () => this.onFeaturesAssignment()),
     });
     this.consumers = [models, attributes, features];

@@ -55,7 +55,7 @@ export const ingestorConfigSchema = baseConfigSchema.extend({
   /** Consume clickstream.raw.v1 (group ingestor-raw). */
   INGEST_RAW_CONSUMER: envBool(true),
   /** Partitions of the raw topic processed in parallel. */
-  INGEST_RAW_CONCURRENCY: envInt(3, 1, 64),
+  INGEST_RAW_CONCURRENCY: envInt(6, 1, 64),
 }).refine((c) => c.INGEST_PSEUDONYMIZE_FIELDS.length === 0 || c.PORTRAIT_HMAC_KEY !== undefined, {
   message: 'PORTRAIT_HMAC_KEY is required when INGEST_PSEUDONYMIZE_FIELDS is set',
   path: ['PORTRAIT_HMAC_KEY'],
@@ -139,6 +139,8 @@ export const publisherConfigSchema = baseConfigSchema.extend({
   PUBLISHER_SEGMENTS_POLL_MS: envInt(2000, 50),
   /** Profiles kept in memory for the lookup API; misses fall back to ClickHouse. */
   PUBLISHER_CACHE_SIZE: envInt(200_000, 1),
+  /** user.features.v1 partitions handled in parallel (see AGGREGATOR_PARTITION_CONCURRENCY for why ≥ the partitions owned). */
+  PUBLISHER_PARTITION_CONCURRENCY: envInt(6, 1, 64),
   /** Latest features kept per user (encoded, ~0.3 KB each) to re-score profiles when a new model version loads; 0 = off. */
   PUBLISHER_RESCORE_USERS: envInt(200_000, 0),
   /** Profiles loaded into the cache at start (most recently computed first). */
