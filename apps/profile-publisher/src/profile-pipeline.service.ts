@@ -408,9 +408,12 @@ export class ProfilePipeline implements OnApplicationBootstrap, OnModuleDestroy 
       for (const s of after) if (!before.has(s)) transitions.push({ segment: s, userId: p.user_id, action: 'enter', at: p.as_of, profileVersion: p.version });
       for (const s of before) if (!after.has(s)) transitions.push({ segment: s, userId: p.user_id, action: 'leave', at: p.as_of, profileVersion: p.version });
     }
-    await this.repo.write(profiles, transitions);
     const messages: OutgoingMessage[] = profiles.map((p) => ({ key: p.user_id, value: Codecs.ProfileUpdated.encode(p), timestamp: p.computed_at }));
-    await this.producer!.send(this.bus.topic(Topics.ProfileUpdated), messages);
+    // Both must be durable before the batch's offsets are committed, in either order: a retry
+    // after a partial failure rewrites the same versions (ReplacingMergeTree by version; consumers
+    // of the compacted topic see a repeated version at most). Side by side instead of one after
+    // the other: the ClickHouse write no longer delays the message (pipeline freshness).
+    await Promise.all([this.repo.write(profiles, transitions), this.producer!.send(this.bus.topic(Topics.ProfileUpdated), messages)]);
     const publishedAt = Date.now();
     for (const p of profiles) {
       this.cache.put(p);
