@@ -29,7 +29,7 @@ function topicData(seed) {
         partition,
         firstSequence: 0,
         messages: Array.from({ length: 1 + Math.floor(rand() * 300) }, (_, i) => {
-          const size = [0, 7, 300, 511, 512, 513, 2000, 40_000][Math.floor(rand() * 8)];
+          const size = [0, 7, 300, 511, 512, 513, 2000, i % 50 === 0 ? 40_000 : 4000][Math.floor(rand() * 8)];
           return {
             key: i % 5 === 0 ? null : `user-${Math.floor(rand() * 1e6)}`,
             value: bytes(size),

@@ -11,18 +11,22 @@ export interface ReadMessage {
 
 /**
  * Reads a topic from the beginning with its own consumer group and collects messages, so tests
- * can wait for messages that match. Fails the wait at once if the consumer crashes.
+ * can wait for messages that match. Fails the wait at once if the consumer crashes for good.
  */
 export class TopicReader {
   readonly messages: ReadMessage[] = [];
   private consumer: Consumer;
   private crash: Error | null = null;
   private listeners = new Set<() => void>();
+  private readonly seen = new Set<string>();
 
   constructor(brokers: string[], readonly topic: string) {
     const kafka = new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING });
     this.consumer = kafka.consumer({ groupId: `test-reader-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100 });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
+      // A retriable error (e.g. "group coordinator is not available" while the broker moves
+      // a coordinator) makes kafkajs restart the consumer itself: only a final crash fails waits.
+      if (e.payload.restart) return;
       this.crash = e.payload.error;
       this.notify();
     });
@@ -33,6 +37,10 @@ export class TopicReader {
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
       eachMessage: async ({ partition, message }) => {
+        // After a restart kafkajs may deliver again from the last committed offset: keep each once.
+        const at = `${partition}:${message.offset}`;
+        if (this.seen.has(at)) return;
+        this.seen.add(at);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
         this.messages.push({ partition, offset: message.offset, key: message.key ?? null, value: message.value ?? null, headers });
