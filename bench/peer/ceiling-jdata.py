@@ -36,7 +36,7 @@ What it is
 
 How to run (from the repository root; the venv is the one `npm run bench:peer` creates via
 bench/peer/river.ts, .cache/venv-river with river pinned -- it brings numpy and scipy):
-    .cache/venv-river/bin/python bench/peer/jdata_ceiling.py --data ../shared/data/jdata-2017-sample --out reports/jdata-ceiling.json
+    .cache/venv-river/bin/python bench/peer/ceiling-jdata.py --data ../shared/data/jdata-2017-sample --out reports/jdata-ceiling.json
     Options: --repeats 5 --folds 5 --top-brands 30 --keep-duplicates. Single-threaded; about 100 s on a busy 2-core machine (--no-permuted-control halves it).
 
 How to read it
