@@ -1,4 +1,5 @@
 import type { ProfileUpdated, UserFeatures } from '@app/contracts';
+import { topIndices } from '@app/model';
 import { ChangeThresholds, materialChanges } from './change-detector';
 import type { ProfilePrediction } from './inference/profile-model';
 import { assessRisk, riskBand } from './risk/risk-scorer';
@@ -179,17 +180,7 @@ export function brandLoyalty(f: UserFeatures): number | null {
 
 /** The n busiest hours (count > 0), busiest first, earlier hour first on ties. */
 export function topHours(hist: readonly number[], n = 3): number[] {
-  // Selection into a tiny sorted list: this runs for every profile (a sort allocated 24 pairs).
-  const top: number[] = [];
-  for (let h = 0; h < hist.length; h++) {
-    const c = hist[h];
-    if (!(c > 0) || (top.length === n && c <= hist[top[n - 1]])) continue;
-    let i = Math.min(top.length, n - 1);
-    while (i > 0 && hist[top[i - 1]] < c) i--;
-    top.splice(i, 0, h);
-    if (top.length > n) top.pop();
-  }
-  return top;
+  return topIndices(hist, n, 0, hist.length, (c) => c > 0);
 }
 
 /**

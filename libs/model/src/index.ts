@@ -1,5 +1,6 @@
 export * from './backend';
 export * from './decision-bias';
+export * from './top-indices';
 export * from './feature-vector';
 export * from './model-artifacts';
 export * from './input-encoding';

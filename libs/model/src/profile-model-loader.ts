@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelUpdate, UserFeatures } from '@app/contracts';
 import { encodeBatch, NormalizationState, parseNormalization, RawSample, rawEncode } from './input-encoding';
 import { decide } from './decision-bias';
+import { topIndices } from './top-indices';
 import { importModel } from './model-artifacts';
 import { NEXT_CATEGORIES_HEAD, inputTensors } from './profile-model';
 
@@ -158,14 +159,5 @@ function decodeRow(heads: ModelUpdate['heads'], outs: Float32Array[], rows: numb
 
 /** The n highest of out[offset + c] with their class keys, highest first (ties: lower c first). */
 export function topScores(classes: readonly string[], out: Float32Array, offset: number, n: number): { key: string; score: number }[] {
-  const top: number[] = [];
-  for (let c = 0; c < classes.length; c++) {
-    const v = out[offset + c];
-    if (top.length === n && v <= out[offset + top[n - 1]]) continue;
-    let i = Math.min(top.length, n - 1);
-    while (i > 0 && out[offset + top[i - 1]] < v) i--;
-    top.splice(i, 0, c);
-    if (top.length > n) top.pop();
-  }
-  return top.map((c) => ({ key: classes[c], score: out[offset + c] }));
+  return topIndices(out, n, offset, classes.length).map((c) => ({ key: classes[c], score: out[offset + c] }));
 }
