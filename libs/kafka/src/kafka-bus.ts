@@ -113,7 +113,13 @@ export class KafkaBus {
     });
   }
 
-  /** Resolves once every partition of `topics` has a leader (bounded; then throws). */
+  /**
+   * Resolves once every partition of `topics` has a leader that answers as one (bounded; then
+   * throws). Metadata names a leader a moment before that broker acts as leader: a produce in
+   * that moment gets NOT_LEADER_FOR_PARTITION for some partitions, and kafkajs then resends the
+   * whole request — duplicating what the other partitions had already stored. So the wait ends
+   * only when a ListOffsets (answered by leaders only) succeeds for every partition.
+   */
   private async waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
@@ -124,7 +130,10 @@ export class KafkaBus {
           const m = meta.find((x) => x.name === t);
           return m !== undefined && m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0);
         });
-        if (ready) return;
+        if (ready) {
+          for (const t of topics) await admin.fetchTopicOffsets(t);
+          return;
+        }
         last = 'partitions without a leader';
       } catch (e) {
         last = e instanceof Error ? e.message : String(e);
