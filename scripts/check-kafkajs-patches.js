@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Proves the kafkajs patches (libs/kafka/src/kafkajs-patches.ts) change nothing: encodes the same
-// produce requests (v3, the version our producers use, with keys, headers, timestamps, several
-// partitions, records from 0 bytes to 40 KB) with kafkajs as shipped and with the patches and
+// produce requests (v3, the encoder of v3-v7, with null/string/Buffer keys and values, headers with
+// repeated values, string and number timestamps, several topics and partitions, transactional and
+// idempotent producers, records from 0 bytes to 40 KB, and inputs left to kafkajs' own encoder)
+// with kafkajs as shipped and with the patches and
 // compares the bytes, and groups the same messages per partition with both groupings.
 // Exit 0 = identical; prints the patch state.
 // Run by libs/kafka/src/kafkajs-patches.spec.ts in a plain node process (jest's module
@@ -31,16 +33,35 @@ function topicData(seed) {
         messages: Array.from({ length: 1 + Math.floor(rand() * 300) }, (_, i) => {
           const size = [0, 7, 300, 511, 512, 513, 2000, i % 50 === 0 ? 40_000 : 4000][Math.floor(rand() * 8)];
           return {
-            key: i % 5 === 0 ? null : `user-${Math.floor(rand() * 1e6)}`,
-            value: bytes(size),
-            // Deltas within and beyond ±2^30 ms (both varlong paths), and none (Date.now()).
-            timestamp: i % 3 === 0 ? undefined : String(1_700_000_000_000 + Math.floor(rand() * (i % 2 ? 1e9 : 5e9))),
-            headers: i % 4 === 0 ? { 'x-a': 'b', 'x-bin': bytes(20) } : undefined,
+            // null, plain and multi-byte string keys, Buffer keys.
+            key: i % 5 === 0 ? null : i % 11 === 0 ? `usér-ü-${i}-✓` : i % 13 === 0 ? bytes(9) : `user-${Math.floor(rand() * 1e6)}`,
+            value: i % 17 === 0 ? null : i % 19 === 0 ? `text value ✓ ${i}` : bytes(size),
+            // Deltas within and beyond ±2^30 ms (both varlong paths), none (Date.now()), numbers.
+            timestamp: i % 3 === 0 ? undefined : i % 10 === 1 ? 1_700_000_000_000 + i : String(1_700_000_000_000 + Math.floor(rand() * (i % 2 ? 1e9 : 5e9))),
+            headers:
+              i % 4 === 0
+                ? { 'x-a': 'b', 'x-bin': bytes(20), ...(i % 8 === 0 ? { 'x-many': ['1', 'zwei ✓', bytes(3)], 'x-ü': '' } : {}) }
+                : i % 9 === 0
+                  ? {}
+                  : undefined,
           };
         }),
       })),
     },
+    { topic: 'p.other.topic', partitions: [{ partition: 5, firstSequence: 7, messages: [{ key: 'k', value: bytes(3) }] }] },
   ];
+}
+
+/** Request arguments beyond the defaults: transactional, idempotent (producer id/epoch), acks 1. */
+function requestArgs(seed) {
+  const Long = require('kafkajs/src/utils/long');
+  const base = { acks: -1, timeout: 30000, topicData: topicData(seed) };
+  if (seed % 4 === 1) return { ...base, transactionalId: `txn-${seed}`, producerId: Long.fromValue(4242 + seed), producerEpoch: 3 };
+  if (seed % 4 === 2) return { ...base, acks: 1, producerId: Long.fromValue(17), producerEpoch: 1 };
+  // Inputs the fast encoder leaves to kafkajs: gzip, a timestamp delta beyond 2^52.
+  if (seed === 3) return { ...base, compression: 1 };
+  if (seed === 7) return { ...base, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ key: 'a', value: 'x', timestamp: '1' }, { key: 'b', value: 'y', timestamp: String(2 ** 53) }] }] }] };
+  return base;
 }
 
 function groupAll() {
@@ -60,7 +81,7 @@ async function encodeAll(state) {
   const request = require(produceV3);
   const out = [];
   for (let seed = 1; seed <= 20; seed++) {
-    const r = request({ acks: -1, timeout: 30000, topicData: topicData(seed) });
+    const r = request(requestArgs(seed));
     out.push((await r.encode()).buffer);
   }
   return { state, out, groups: groupAll() };

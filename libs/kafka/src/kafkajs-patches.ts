@@ -1,11 +1,16 @@
 /**
- * Two allocation hot spots of kafkajs 2.2.4's producer, replaced by equivalent code (found with a
- * sampling allocation profile of bench:aggregate; together ~40 % of the aggregator's allocations):
+ * Three hot spots of kafkajs 2.2.4's producer, replaced by equivalent code (the first two found with
+ * a sampling allocation profile of bench:aggregate, together ~40 % of the aggregator's allocations;
+ * the third with a cpu profile of bench:ingest):
  *
  * 1. `groupMessagesPerPartition` builds each partition's list with `[...current, message]`: a copy
  *    of the list per message, quadratic in the messages of one send (35 % of all allocations).
  *    Replaced by a linear grouping with the same result (same keys, same order).
  * 2. The record Encoder (below).
+ * 3. Produce request encoding, ~20 % of the ingestor's cpu: an Encoder per record and per header,
+ *    then the records copied into the batch body, the body into the batch, the batch into the
+ *    record set. `encodeProduceV3` (produce-encoder.ts) writes an uncompressed request into one
+ *    buffer, sized first; any other input goes through kafkajs' own encoder.
  *
  * Encoder: kafkajs 2.2.4 encodes every produced record with `new Encoder()`, which zero-fills a 512-byte
  * buffer (`Buffer.alloc`), and grows encoders by allocating zero-filled buffers again. Every byte
@@ -18,9 +23,10 @@
  * identical (scripts/check-kafkajs-patches.js compares produce requests byte for byte and groupings, and every
  * integration test produces through it). It applies only to the exact kafkajs version it was
  * written against, and only when it runs before kafkajs is loaded (libs/kafka imports it first);
- * otherwise kafkajs stays as it is. `PORTRAIT_KAFKAJS_PATCHES=0` turns both off.
+ * otherwise kafkajs stays as it is. `PORTRAIT_KAFKAJS_PATCHES=0` turns them all off.
  */
 import { createRequire } from 'node:module';
+import { encodeProduceV3, LongClass, ProduceArgs } from './produce-encoder';
 
 const PATCHED_VERSION = '2.2.4';
 
@@ -106,7 +112,34 @@ function install(): PatchState {
     if (!grouping) return 'unavailable';
     entry.exports = UnsafeAllocEncoder;
     grouping.exports = groupMessagesPerPartition;
-    return req(encoderPath) === UnsafeAllocEncoder && req(groupingPath) === groupMessagesPerPartition ? 'patched' : 'unavailable';
+
+    // 3. Produce requests (v4-v7 reuse v3's encoder, captured when they load).
+    const produceV3Path = req.resolve('kafkajs/src/protocol/requests/produce/v3/request');
+    if (cache[req.resolve('kafkajs/src/protocol/requests/produce/v4/request')]) return 'too-late';
+    const originalProduce = req(produceV3Path) as (args: ProduceArgs) => { encode: () => Promise<unknown> };
+    const produceEntry = cache[produceV3Path];
+    if (!produceEntry) return 'unavailable';
+    const Long = req('kafkajs/src/utils/long') as LongClass;
+    const crc32C = req('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+    const fastProduce = (args: ProduceArgs) => {
+      const request = originalProduce(args);
+      const encodeOriginal = request.encode;
+      request.encode = async () => {
+        const body = encodeProduceV3(args, { Long, crc32C, dateNow: Date.now() });
+        if (!body) return encodeOriginal();
+        const encoder = new UnsafeAllocEncoder(0);
+        encoder.buf = body;
+        encoder.offset = body.length;
+        return encoder;
+      };
+      return request;
+    };
+    // PORTRAIT_KAFKAJS_PRODUCE_PATCH=0: this one off alone (A/B measurements).
+    if (process.env.PORTRAIT_KAFKAJS_PRODUCE_PATCH !== '0') produceEntry.exports = fastProduce;
+
+    return req(encoderPath) === UnsafeAllocEncoder && req(groupingPath) === groupMessagesPerPartition && (req(produceV3Path) === fastProduce || process.env.PORTRAIT_KAFKAJS_PRODUCE_PATCH === '0')
+      ? 'patched'
+      : 'unavailable';
   } catch {
     return 'unavailable';
   }
