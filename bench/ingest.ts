@@ -8,7 +8,7 @@
  *    ingestor drains them; events/s from the first to the last output on clickstream.events.v1.
  * 3. In-process: normaliser events/s, and the dedup window with 10 M ids (bytes per id, RSS).
  *
- * Options (env): BENCH_HTTP_SECONDS (15), BENCH_HTTP_CONNECTIONS (16), BENCH_RAW_EVENTS (100000),
+ * Options (env): BENCH_HTTP_SECONDS (15), BENCH_HTTP_CONNECTIONS (16), BENCH_RAW_EVENTS (300000),
  * BENCH_DEDUP_IDS (10000000). Writes reports/bench-ingest.json and .md.
  */
 import { execFileSync } from 'node:child_process';
@@ -159,19 +159,22 @@ async function kafkaPath(n: number) {
     await svc.start();
     try {
       let first = 0;
+      let countAtFirst = 0;
       let last = 0;
       let count = 0;
-      const deadline = Date.now() + 120_000;
+      const deadline = Date.now() + 300_000;
       while (count < raw.length && Date.now() < deadline) {
         count = await outCount();
-        if (count > 0 && first === 0) first = Date.now();
+        if (count > 0 && first === 0) [first, countAtFirst] = [Date.now(), count];
         peakRss = Math.max(peakRss, rssOf(svc.pid!));
         if (count < raw.length) await new Promise((r) => setTimeout(r, 50));
       }
       last = Date.now();
-      if (count < raw.length) throw new Error(`only ${count} of ${raw.length} events arrived within 120 s\n${svc.logTail()}`);
-      // `first` is seen up to one poll late: count the events already out then against the time.
-      return { eventsPerSec: raw.length / Math.max(0.001, (last - first) / 1000), n: raw.length, peakRss };
+      if (count < raw.length) throw new Error(`only ${count} of ${raw.length} events arrived within 300 s\n${svc.logTail()}`);
+      // From the first poll that saw output to the last: only the events that came out in between
+      // count. (Counting all of them against that time overstated the rate by the whole first
+      // fetch batch, which is out before the first poll sees anything: 100k events read 100k+/s.)
+      return { eventsPerSec: (count - countAtFirst) / Math.max(0.001, (last - first) / 1000), n: raw.length, peakRss };
     } finally {
       await svc.stop();
     }
@@ -238,7 +241,7 @@ function dedupMemory(ids: number) {
 async function main() {
   const seconds = num('BENCH_HTTP_SECONDS', 15);
   const connections = num('BENCH_HTTP_CONNECTIONS', 16);
-  const rawN = num('BENCH_RAW_EVENTS', 100_000);
+  const rawN = num('BENCH_RAW_EVENTS', 300_000);
   const dedupIds = num('BENCH_DEDUP_IDS', 10_000_000);
   const parts = new Set((process.env.BENCH_PARTS ?? 'http,kafka,local').split(','));
   const MB = 1024 * 1024;
