@@ -29,7 +29,8 @@ import { Measurement, median, writeReport } from './lib/report';
  *     `ingested_at` of "now" → the profile seen by a consumer of profile.updated.v1, minus it.
  *     This is the publisher's share of end-to-end freshness; the ingestor + aggregator share is
  *     measured by `npm run bench` (pipeline section).
- * Medians of `runs` runs. Writes reports/bench-publish.json and .md.
+ * Medians of `runs` runs. Writes reports/bench-publish.json and .md (not with `--compute-only`,
+ * which runs part 1 alone: `node --cpu-prof dist/bench/publish.js --compute-only --runs 1`).
  */
 
 // autocannon ships without types; this is the part we use.
@@ -220,7 +221,7 @@ async function main() {
     const runs = Array.from({ length: RUNS }, () => computeRate(registry, users, batch, seconds));
     registry.dispose();
     const perS = median(runs.map((r) => r.perS));
-    log(`with model, batch ${batch}: ${perS.toFixed(0)} profiles/s`);
+    log(`with model, batch ${batch}: ${perS.toFixed(0)} profiles/s (published ${runs.map((r) => `${r.published}/${r.computed}`).join(', ')})`);
     measurements.push({
       name: `profile computations/s, real model, batch ${batch}`,
       value: perS,
@@ -233,7 +234,7 @@ async function main() {
     const registry = new ModelRegistry(loadProfileModel);
     const runs = Array.from({ length: RUNS }, () => computeRate(registry, users, 1024, seconds));
     const perS = median(runs.map((r) => r.perS));
-    log(`without model: ${perS.toFixed(0)} profiles/s`);
+    log(`without model: ${perS.toFixed(0)} profiles/s (published ${runs.map((r) => `${r.published}/${r.computed}`).join(', ')})`);
     measurements.push({ name: 'profile computations/s, no model yet', value: perS, unit: 'profiles/s', note: `runs ${runs.map((r) => r.perS.toFixed(0)).join(', ')}` });
     const busy = messagesPerInput(2000, 40);
     log(`messages per input: ${busy.toFixed(3)}`);
@@ -244,6 +245,9 @@ async function main() {
       note: '2,000 users x 40 successive features messages each (one event each: views +1, a cart add every 10th, a purchase every 40th); default thresholds',
     });
   }
+
+  // `--compute-only`: part 1 alone, no report written (for profiling, e.g. `node --cpu-prof`).
+  if (process.argv.includes('--compute-only')) return;
 
   // 2 + 3 need the publisher process, Kafka and ClickHouse.
   const ns = testNamespace('benchpub');

@@ -27,7 +27,9 @@ export function materialChanges(prev: ProfileUpdated | undefined, next: ProfileU
   const relative = (a: number, b: number) => Math.abs(b - a) / Math.max(Math.abs(a), 1);
   const score = (a: number | null, b: number | null) => (a === null) !== (b === null) || (a !== null && b !== null && Math.abs(b - a) >= t.minScoreDelta);
 
-  for (const k of Object.keys(next.features) as (keyof Features)[]) {
+  // for-in, not Object.keys: no key array per call (this runs for every input, published or not).
+  for (const name in next.features) {
+    const k = name as keyof Features;
     if (IGNORED_FEATURES.has(k)) continue;
     const a = prev.features[k];
     const b = next.features[k];
@@ -41,24 +43,25 @@ export function materialChanges(prev: ProfileUpdated | undefined, next: ProfileU
 
   if (prev.model_version === null && next.model_version !== null) why.push('model_version');
   if (score(prev.predictions.purchase_propensity_24h, next.predictions.purchase_propensity_24h)) why.push('predictions.purchase_propensity_24h');
-  if (keys(prev.predictions.next_categories, 3) !== keys(next.predictions.next_categories, 3)) why.push('predictions.next_categories');
+  if (!sameKeys(prev.predictions.next_categories, next.predictions.next_categories, 3)) why.push('predictions.next_categories');
 
-  const names = new Set([...Object.keys(prev.attributes), ...Object.keys(next.attributes)]);
-  for (const n of names) {
+  const attribute = (n: string) => {
     const a = prev.attributes[n];
     const b = next.attributes[n];
     if (a?.value !== b?.value || a?.source !== b?.source) why.push(`attributes.${n}`);
     else if (score(a?.confidence ?? null, b?.confidence ?? null)) why.push(`attributes.${n}.confidence`);
-  }
+  };
+  for (const n in prev.attributes) attribute(n);
+  for (const n in next.attributes) if (!Object.prototype.hasOwnProperty.call(prev.attributes, n)) attribute(n);
 
-  if (keys(prev.interests.categories, 3) !== keys(next.interests.categories, 3)) why.push('interests.categories');
-  if (keys(prev.interests.brands, 3) !== keys(next.interests.brands, 3)) why.push('interests.brands');
+  if (!sameKeys(prev.interests.categories, next.interests.categories, 3)) why.push('interests.categories');
+  if (!sameKeys(prev.interests.brands, next.interests.brands, 3)) why.push('interests.brands');
   if (prev.preferences.price_sensitivity !== next.preferences.price_sensitivity) why.push('preferences.price_sensitivity');
   if (score(prev.preferences.brand_loyalty, next.preferences.brand_loyalty)) why.push('preferences.brand_loyalty');
   if (prev.preferences.preferred_hours[0] !== next.preferences.preferred_hours[0]) why.push('preferences.preferred_hours');
   if (prev.recommendation_seeds[0]?.category !== next.recommendation_seeds[0]?.category) why.push('recommendation_seeds');
 
-  if (prev.segments.join(',') !== next.segments.join(',')) why.push('segments');
+  if (!sameList(prev.segments, next.segments)) why.push('segments');
   if (riskBand(prev.risk.score) !== riskBand(next.risk.score)) why.push('risk.band');
   else if (Math.abs(prev.risk.score - next.risk.score) >= t.minScoreDelta) why.push('risk.score');
 
@@ -66,9 +69,16 @@ export function materialChanges(prev: ProfileUpdated | undefined, next: ProfileU
   return why;
 }
 
-function keys(list: readonly { key: string }[], n: number): string {
-  return list
-    .slice(0, n)
-    .map((s) => s.key)
-    .join('\u0000');
+/** The first n keys of both lists are the same, in the same order. */
+function sameKeys(a: readonly { key: string }[], b: readonly { key: string }[], n: number): boolean {
+  const m = Math.min(n, a.length);
+  if (m !== Math.min(n, b.length)) return false;
+  for (let i = 0; i < m; i++) if (a[i].key !== b[i].key) return false;
+  return true;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

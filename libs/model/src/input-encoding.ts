@@ -109,6 +109,49 @@ export function encodeBatch(samples: readonly RawSample[], norm: NormalizationSt
 }
 
 /**
+ * `encodeBatch(users.map((u) => rawEncode(u, norm.category_buckets)), norm)` without the
+ * intermediate RawSample per user (five typed arrays each): the same float32 values, written
+ * straight into the batch arrays (inference: the publisher encodes every features message).
+ */
+export function encodeUsers(users: readonly Pick<UserFeatures, 'features' | 'category_scores' | 'brand_scores'>[], norm: NormalizationState): EncodedBatch {
+  const size = users.length;
+  const w = FEATURE_VECTOR_WIDTH;
+  const cb = norm.category_buckets;
+  const bb = norm.brand_buckets;
+  const out: EncodedBatch = {
+    size,
+    numeric: new Float32Array(size * w),
+    buckets: cb,
+    categoryBag: new Float32Array(size * cb),
+    brandBag: new Float32Array(size * bb),
+  };
+  const mean = norm.mean;
+  const inv = norm.var.map((v) => 1 / Math.sqrt(v + VAR_EPSILON));
+  for (let s = 0; s < size; s++) {
+    const u = users[s];
+    const at = s * w;
+    // The raw vector in float32 (as RawSample.numeric holds it), then standardised in place.
+    featureVector(u.features, out.numeric, at);
+    for (let j = 0; j < w; j++) out.numeric[at + j] = (out.numeric[at + j] - mean[j]) * inv[j];
+    addBag(out.categoryBag, s * cb, cb, u.category_scores, cb);
+    // rawEncode hashes brands with the category bucket count too; encodeBatch then folds by bb.
+    addBag(out.brandBag, s * bb, bb, u.brand_scores, cb);
+  }
+  return out;
+}
+
+/** hashedKeys + the bag sum of encodeBatch for one user (weights rounded to float32 first). */
+function addBag(bag: Float32Array, at: number, fold: number, scores: readonly { key: string; score: number }[], buckets: number): void {
+  const n = Math.min(TOP_KEYS, scores.length);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += Math.max(0, scores[i].score);
+  for (let i = 0; i < n; i++) {
+    const weight = Math.fround(total > 0 ? Math.max(0, scores[i].score) / total : 1 / n);
+    bag[at + (hashBucket(scores[i].key, buckets) % fold)] += weight;
+  }
+}
+
+/**
  * Running mean/variance of the (log1p-transformed) numeric features, merged batch by batch with
  * Chan's parallel formula. The count is capped so that old data fades slowly and the statistics
  * follow a drifting population instead of freezing after the first million samples.

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelUpdate, UserFeatures } from '@app/contracts';
-import { encodeBatch, NormalizationState, parseNormalization, RawSample, rawEncode } from './input-encoding';
+import { encodeBatch, encodeUsers, NormalizationState, parseNormalization, RawSample } from './input-encoding';
 import { decide } from './decision-bias';
 import { topIndices } from './top-indices';
 import { importModel } from './model-artifacts';
@@ -92,10 +92,7 @@ export async function loadProfileModel(update: ModelUpdate): Promise<LoadedProfi
     predict(batch: UserFeatures[]): ProfilePrediction[] {
       if (disposed) throw new Error(`${what} is disposed`);
       if (batch.length === 0) return [];
-      const enc = encodeBatch(
-        batch.map((u) => rawEncode(u, norm.category_buckets)),
-        norm,
-      );
+      const enc = encodeUsers(batch, norm);
       const outs = predictArrays(model, () => inputTensors(enc));
       return batch.map((_, i) => decodeRow(heads, outs, batch.length, i));
     },
@@ -129,6 +126,13 @@ function checkLayout(model: tf.LayersModel, heads: ModelUpdate['heads'], norm: N
   });
 }
 
+let probsScratch = new Float64Array(64);
+/** A reused buffer for one head's class probabilities (decodeRow runs per user per batch). */
+function scratch(n: number): Float64Array {
+  if (probsScratch.length < n) probsScratch = new Float64Array(n);
+  return probsScratch;
+}
+
 function decodeRow(heads: ModelUpdate['heads'], outs: Float32Array[], rows: number, row: number): ProfilePrediction {
   const p: ProfilePrediction = { attributes: {}, purchasePropensity: null, nextCategories: [] };
   heads.forEach((h, k) => {
@@ -139,14 +143,14 @@ function decodeRow(heads: ModelUpdate['heads'], outs: Float32Array[], rows: numb
       let total = 0;
       for (let c = 0; c < h.classes.length; c++) total += out[row * width + c];
       const distribution: Record<string, number> = {};
-      const probs = new Float64Array(h.classes.length);
-      h.classes.forEach((cls, c) => {
+      const probs = scratch(h.classes.length);
+      for (let c = 0; c < h.classes.length; c++) {
         const v = total > 0 ? out[row * width + c] / total : 1 / h.classes.length;
-        distribution[cls] = v;
+        distribution[h.classes[c]] = v;
         probs[c] = v;
-      });
+      }
       // The trainer's decision rule (argmax of log p + bias; plain argmax without a bias).
-      const best = decide(probs, h.decision_bias ?? []);
+      const best = decide(probs, h.decision_bias ?? [], h.classes.length);
       p.attributes[h.name] = { value: h.classes[best], confidence: distribution[h.classes[best]], distribution };
     } else if (h.kind === 'sigmoid') {
       p.purchasePropensity = out[row]!;

@@ -15,10 +15,14 @@ export function topIndices(
   for (let c = 0; c < length; c++) {
     const v = values[offset + c];
     if (!keep(v) || (top.length === n && v <= values[offset + top[n - 1]])) continue;
-    let i = Math.min(top.length, n - 1);
-    while (i > 0 && values[offset + top[i - 1]] < v) i--;
-    top.splice(i, 0, c);
-    if (top.length > n) top.pop();
+    // Insert c at its place, shifting the smaller ones down (splice would allocate its result).
+    let i = top.length < n ? top.length : n - 1;
+    if (top.length < n) top.push(c);
+    while (i > 0 && values[offset + top[i - 1]] < v) {
+      top[i] = top[i - 1];
+      i--;
+    }
+    top[i] = c;
   }
   return top;
 }

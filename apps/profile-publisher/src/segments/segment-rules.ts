@@ -90,7 +90,16 @@ function compile(node: unknown, name: string, at: string, depth: number, budget:
         throw new SegmentRuleError(name, `${at}.${combinator}: expected a non-empty array`);
       }
       const preds = children.map((c, i) => compile(c, name, `${at}.${combinator}[${i}]`, depth + 1, budget));
-      return combinator === 'all' ? (ctx) => preds.every((p) => p(ctx)) : (ctx) => preds.some((p) => p(ctx));
+      // Loops, not every/some with an arrow: no closure per evaluation (rules run for every input).
+      return combinator === 'all'
+        ? (ctx) => {
+            for (const p of preds) if (!p(ctx)) return false;
+            return true;
+          }
+        : (ctx) => {
+            for (const p of preds) if (p(ctx)) return true;
+            return false;
+          };
     }
   }
   if ('not' in node) {
