@@ -1,10 +1,18 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ClickHouseStore, migrate } from '@app/clickhouse';
-import { Codecs, exampleUserFeatures, ModelUpdate, ProfileUpdated, Topics, UserFeatures } from '@app/contracts';
+import {
+  Codecs,
+  exampleUserFeatures,
+  ModelUpdate,
+  ProfileUpdated,
+  Topics,
+  UserFeatures,
+} from '@app/contracts';
 import { KafkaBus } from '@app/kafka';
 import { loadProfileModel, rawEncode, selectBackend } from '@app/model';
 import { createLogger } from '@app/observability';
@@ -17,13 +25,15 @@ import { assembleProfile, profileUpdate } from '../apps/profile-publisher/src/pr
 import { ProfileRepository } from '../apps/profile-publisher/src/profile.repository';
 import { parseSegmentFile } from '../apps/profile-publisher/src/segments/segment-rules';
 import { Measurement, median, writeReport } from './lib/report';
+import type { LookupLoadOptions, LookupLoadResult } from './lookup-load';
 
 /**
  * `npm run bench:publish [-- --quick] [--runs 3]`: the profile publisher.
- *  1. Profile computations/s in one process: batched inference with a real trainer model
+ *  1. Profile computations/s in one process (this one, started by `npm run bench:publish` with the
+ *     services' V8 flag --max-semi-space-size=64, libs/testing SERVICE_NODE_FLAGS): batched inference with a real trainer model
  *     (libs/model loadProfileModel), profile assembly (segments, risk, preferences, seeds),
  *     the publish-on-change decision and Avro encoding; also without a model.
- *  2. Lookup API latency at a fixed 2,000 req/s with autocannon over loopback against the
+ *  2. Lookup API latency at a steady 2,000 req/s (open loop, bench/lookup-load.ts; autocannon's bursts beside it) over loopback against the
  *     publisher process, its cache warmed from ClickHouse.
  *  3. Freshness at several input rates: UserFeatures produced to Kafka stamped with an
  *     `ingested_at` of "now" → the profile seen by a consumer of profile.updated.v1, minus it.
@@ -32,18 +42,6 @@ import { Measurement, median, writeReport } from './lib/report';
  * Medians of `runs` runs. Writes reports/bench-publish.json and .md (not with `--compute-only`,
  * which runs part 1 alone: `node --cpu-prof dist/bench/publish.js --compute-only --runs 1`).
  */
-
-// autocannon ships without types; this is the part we use.
-interface AutocannonResult {
-  latency: { p50: number; p90: number; p99: number; p999?: number; average: number; max: number };
-  requests: { average: number; total: number };
-  '2xx': number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (opts: Record<string, unknown>, cb: (err: Error | null, res: AutocannonResult) => void) => unknown;
 
 const ROOT = join(__dirname, '..', '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -87,7 +85,10 @@ function population(n: number, seed = 1, asOf = Date.now() - 60_000): UserFeatur
         max_events_per_minute_24h: rnd() < 0.02 ? 90 : Math.floor(rnd() * 10),
       },
       category_scores: cats.map((key, k) => ({ key, score: 5 - k + rnd() })),
-      brand_scores: [0, 1, 2].map((k) => ({ key: BRANDS[Math.floor(rnd() * BRANDS.length)], score: 3 - k + rnd() })),
+      brand_scores: [0, 1, 2].map((k) => ({
+        key: BRANDS[Math.floor(rnd() * BRANDS.length)],
+        score: 3 - k + rnd(),
+      })),
       category_prices: cats.slice(0, 2).map((category) => ({
         category,
         avg_view_price: 50 + rnd() * 100,
@@ -107,11 +108,20 @@ async function trainerModel(features: UserFeatures[]): Promise<ModelUpdate> {
     asOf: u.as_of,
     raw: rawEncode(u),
     categoriesAtAsOf: u.category_scores.map((c) => c.key),
-    attributes: { age: String(Math.floor(rnd() * 6)), gender: rnd() < 0.5 ? 'f' : 'm', consumption_level: String(1 + Math.floor(rnd() * 5)) },
+    attributes: {
+      age: String(Math.floor(rnd() * 6)),
+      gender: rnd() < 0.5 ? 'f' : 'm',
+      consumption_level: String(1 + Math.floor(rnd() * 5)),
+    },
     purchase: rnd() < 0.2,
     nextCategories: [CATS[Math.floor(rnd() * CATS.length)]],
   }));
-  const learner = ProfileLearner.create({ attributes: ['age', 'gender', 'consumption_level'], maxClasses: 16, categorySlots: 32, learningRate: 1e-3 });
+  const learner = ProfileLearner.create({
+    attributes: ['age', 'gender', 'consumption_level'],
+    maxClasses: 16,
+    categorySlots: 32,
+    learningRate: 1e-3,
+  });
   learner.observe(samples);
   learner.count(samples);
   for (let i = 0; i < 4; i++) learner.trainStep(samples.slice(i * 256, (i + 1) * 256));
@@ -134,7 +144,12 @@ async function trainerModel(features: UserFeatures[]): Promise<ModelUpdate> {
 }
 
 /** Profiles/s through predict → assemble → change decision → Avro encode, in batches. */
-function computeRate(registry: ModelRegistry, users: UserFeatures[], batch: number, seconds: number): { perS: number; published: number; computed: number } {
+function computeRate(
+  registry: ModelRegistry,
+  users: UserFeatures[],
+  batch: number,
+  seconds: number,
+): { perS: number; published: number; computed: number } {
   const segments = parseSegmentFile(readFileSync(join(ROOT, 'config', 'segments.json'), 'utf8'));
   const previous = new Map<string, ProfileUpdated>();
   let computed = 0;
@@ -150,7 +165,18 @@ function computeRate(registry: ModelRegistry, users: UserFeatures[], batch: numb
     const now = Date.now();
     slice.forEach((f, i) => {
       // What the service does per input (profile-pipeline.service.ts).
-      const p = profileUpdate({ features: f, previous: previous.get(f.user_id), prediction: predictions[i] ?? null, modelVersion: version, known: undefined, segments, now }, DEFAULT_THRESHOLDS);
+      const p = profileUpdate(
+        {
+          features: f,
+          previous: previous.get(f.user_id),
+          prediction: predictions[i] ?? null,
+          modelVersion: version,
+          known: undefined,
+          segments,
+          now,
+        },
+        DEFAULT_THRESHOLDS,
+      );
       if (p) {
         bytes += Codecs.ProfileUpdated.encode(p).length;
         previous.set(p.user_id, p);
@@ -181,7 +207,15 @@ function messagesPerInput(users: number, steps: number): number {
       f.features.events_24h++;
       if (k % 10 === 9) f.features.cart_adds_30d++;
       if (k % 40 === 39) f.features.purchases_30d++;
-      const p = assembleProfile({ features: f, previous: prev, prediction: null, modelVersion: null, known: undefined, segments, now: Date.now() });
+      const p = assembleProfile({
+        features: f,
+        previous: prev,
+        prediction: null,
+        modelVersion: null,
+        known: undefined,
+        segments,
+        now: Date.now(),
+      });
       inputs++;
       if (materialChanges(prev, p, DEFAULT_THRESHOLDS).length > 0) {
         prev = p;
@@ -192,9 +226,18 @@ function messagesPerInput(users: number, steps: number): number {
   return published / inputs;
 }
 
-function runAutocannon(opts: Record<string, unknown>): Promise<AutocannonResult> {
+/** autocannon in a process of its own (bench/lookup-load.ts says why). */
+function lookupLoad(o: LookupLoadOptions): Promise<LookupLoadResult> {
   return new Promise((resolve, reject) => {
-    autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
+    execFile(
+      process.execPath,
+      [join(__dirname, 'lookup-load.js'), JSON.stringify(o)],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`lookup load generator failed: ${err.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout) as LookupLoadResult);
+      },
+    );
   });
 }
 
@@ -208,42 +251,62 @@ async function main() {
   const backend = await selectBackend(logger, process.env.PUBLISHER_BACKEND);
   const measurements: Measurement[] = [];
   const notes: string[] = [];
-  const context: Record<string, unknown> = { backend: backend.backend, runs: RUNS, quick: QUICK, cpus: cpus().length, load_average_at_start: loadavg().map((x) => Math.round(x * 10) / 10) };
+  const context: Record<string, unknown> = {
+    backend: backend.backend,
+    node_flags: process.execArgv.join(' '),
+    runs: RUNS,
+    quick: QUICK,
+    cpus: cpus().length,
+    load_average_at_start: loadavg().map((x) => Math.round(x * 10) / 10),
+  };
 
-  // 1. Profile computations per second.
-  const users = population(QUICK ? 10_000 : 20_000);
-  const model = await trainerModel(users);
-  const seconds = QUICK ? 2 : 4;
-  for (const batch of [256, 1024]) {
-    const registry = new ModelRegistry(loadProfileModel);
-    const outcome = await registry.load(model);
-    if (outcome.status !== 'loaded') throw new Error(`bench model did not load: ${JSON.stringify(outcome)}`);
-    const runs = Array.from({ length: RUNS }, () => computeRate(registry, users, batch, seconds));
-    registry.dispose();
-    const perS = median(runs.map((r) => r.perS));
-    log(`with model, batch ${batch}: ${perS.toFixed(0)} profiles/s (published ${runs.map((r) => `${r.published}/${r.computed}`).join(', ')})`);
-    measurements.push({
-      name: `profile computations/s, real model, batch ${batch}`,
-      value: perS,
-      unit: 'profiles/s',
-      target: { op: '>=', value: 20_000 },
-      note: `runs ${runs.map((r) => r.perS.toFixed(0)).join(', ')}; predict + assemble + change decision + Avro encode of changed ones`,
-    });
-  }
-  {
-    const registry = new ModelRegistry(loadProfileModel);
-    const runs = Array.from({ length: RUNS }, () => computeRate(registry, users, 1024, seconds));
-    const perS = median(runs.map((r) => r.perS));
-    log(`without model: ${perS.toFixed(0)} profiles/s (published ${runs.map((r) => `${r.published}/${r.computed}`).join(', ')})`);
-    measurements.push({ name: 'profile computations/s, no model yet', value: perS, unit: 'profiles/s', note: `runs ${runs.map((r) => r.perS.toFixed(0)).join(', ')}` });
-    const busy = messagesPerInput(2000, 40);
-    log(`messages per input: ${busy.toFixed(3)}`);
-    measurements.push({
-      name: 'profile messages per input features message (busy users)',
-      value: busy,
-      unit: 'msg/input',
-      note: '2,000 users x 40 successive features messages each (one event each: views +1, a cart add every 10th, a purchase every 40th); default thresholds',
-    });
+  // 1. Profile computations per second (`--skip-compute`: parts 2 and 3 alone, no report written).
+  const skipCompute = process.argv.includes('--skip-compute');
+  if (!skipCompute) {
+    const users = population(QUICK ? 10_000 : 20_000);
+    const model = await trainerModel(users);
+    const seconds = QUICK ? 2 : 4;
+    for (const batch of [256, 1024]) {
+      const registry = new ModelRegistry(loadProfileModel);
+      const outcome = await registry.load(model);
+      if (outcome.status !== 'loaded')
+        throw new Error(`bench model did not load: ${JSON.stringify(outcome)}`);
+      const runs = Array.from({ length: RUNS }, () => computeRate(registry, users, batch, seconds));
+      registry.dispose();
+      const perS = median(runs.map((r) => r.perS));
+      log(
+        `with model, batch ${batch}: ${perS.toFixed(0)} profiles/s (published ${runs.map((r) => `${r.published}/${r.computed}`).join(', ')})`,
+      );
+      measurements.push({
+        name: `profile computations/s, real model, batch ${batch}`,
+        value: perS,
+        unit: 'profiles/s',
+        target: { op: '>=', value: 20_000 },
+        note: `runs ${runs.map((r) => r.perS.toFixed(0)).join(', ')}; predict + assemble + change decision + Avro encode of changed ones`,
+      });
+    }
+    {
+      const registry = new ModelRegistry(loadProfileModel);
+      const runs = Array.from({ length: RUNS }, () => computeRate(registry, users, 1024, seconds));
+      const perS = median(runs.map((r) => r.perS));
+      log(
+        `without model: ${perS.toFixed(0)} profiles/s (published ${runs.map((r) => `${r.published}/${r.computed}`).join(', ')})`,
+      );
+      measurements.push({
+        name: 'profile computations/s, no model yet',
+        value: perS,
+        unit: 'profiles/s',
+        note: `runs ${runs.map((r) => r.perS.toFixed(0)).join(', ')}`,
+      });
+      const busy = messagesPerInput(2000, 40);
+      log(`messages per input: ${busy.toFixed(3)}`);
+      measurements.push({
+        name: 'profile messages per input features message (busy users)',
+        value: busy,
+        unit: 'msg/input',
+        note: '2,000 users x 40 successive features messages each (one event each: views +1, a cart add every 10th, a purchase every 40th); default thresholds',
+      });
+    }
   }
 
   // `--compute-only`: part 1 alone, no report written (for profiling, e.g. `node --cpu-prof`).
@@ -252,11 +315,26 @@ async function main() {
   // 2 + 3 need the publisher process, Kafka and ClickHouse.
   const ns = testNamespace('benchpub');
   const store = new ClickHouseStore({ url: ns.clickhouseUrl, database: ns.database });
-  const bus = new KafkaBus({ brokers: ns.brokers, clientId: 'bench-publish', topicPrefix: ns.topicPrefix, groupPrefix: ns.groupPrefix, logger: pino({ level: 'silent' }) });
-  const kafka = new Kafka({ clientId: 'bench-publish-reader', brokers: ns.brokers, logLevel: logLevel.NOTHING });
+  const bus = new KafkaBus({
+    brokers: ns.brokers,
+    clientId: 'bench-publish',
+    topicPrefix: ns.topicPrefix,
+    groupPrefix: ns.groupPrefix,
+    logger: pino({ level: 'silent' }),
+  });
+  const kafka = new Kafka({
+    clientId: 'bench-publish-reader',
+    brokers: ns.brokers,
+    logLevel: logLevel.NOTHING,
+  });
   const port = await freePort();
   const readKey = 'bench-read-key';
-  const publisher = new ServiceProcess('profile-publisher', port, { ...ns.env, PUBLISHER_PORT: String(port), PORTRAIT_READ_KEYS: readKey, LOG_LEVEL: 'warn' }, ROOT);
+  const publisher = new ServiceProcess(
+    'profile-publisher',
+    port,
+    { ...ns.env, PUBLISHER_PORT: String(port), PORTRAIT_READ_KEYS: readKey, LOG_LEVEL: 'warn' },
+    ROOT,
+  );
   const consumer = kafka.consumer({ groupId: `${ns.groupPrefix}bench-reader`, maxWaitTimeInMs: 20 });
   try {
     await migrate(store);
@@ -265,39 +343,75 @@ async function main() {
     const segments = parseSegmentFile(readFileSync(join(ROOT, 'config', 'segments.json'), 'utf8'));
     const pop = population(lookupUsers, 3);
     for (let i = 0; i < pop.length; i += 10_000) {
-      const profiles = pop.slice(i, i + 10_000).map((f) => assembleProfile({ features: f, previous: undefined, prediction: null, modelVersion: null, known: undefined, segments, now: Date.now() }));
+      const profiles = pop.slice(i, i + 10_000).map((f) =>
+        assembleProfile({
+          features: f,
+          previous: undefined,
+          prediction: null,
+          modelVersion: null,
+          known: undefined,
+          segments,
+          now: Date.now(),
+        }),
+      );
       await repo.write(profiles, []);
     }
     await publisher.start(120_000);
     log(`publisher up, cache warmed with ${lookupUsers} profiles from ClickHouse`);
 
-    const rnd = lcg(11);
     const duration = QUICK ? 5 : 10;
-    const lookups: AutocannonResult[] = [];
-    await runAutocannon({ url: `http://127.0.0.1:${port}/v1/profiles/u1`, duration: 2, connections: 10, headers: { 'x-api-key': readKey } }); // warm-up
-    for (let k = 0; k < RUNS; k++) {
-      const res = await runAutocannon({
-        url: `http://127.0.0.1:${port}`,
-        connections: 20,
-        overallRate: 2000,
-        duration,
-        headers: { 'x-api-key': readKey },
-        requests: [{ method: 'GET', setupRequest: (req: Record<string, unknown>) => ({ ...req, path: `/v1/profiles/u${Math.floor(rnd() * lookupUsers)}` }) }],
-      });
-      log(`lookup run ${k + 1}: p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ${res.requests.average} req/s, non2xx ${res.non2xx}`);
-      lookups.push(res);
+    const load = (o: Omit<LookupLoadOptions, 'port' | 'key'>) => lookupLoad({ ...o, port, key: readKey });
+    await load({ kind: 'open', users: 1, rate: 1000, seconds: 2, connections: 10, seed: 1 }); // warm-up
+    // Open loop at a steady 2,000 req/s (the measurement), then autocannon's bursts (comparison).
+    for (const kind of ['open', 'autocannon'] as const) {
+      const lookups: LookupLoadResult[] = [];
+      for (let k = 0; k < RUNS; k++) {
+        const res = await load({
+          kind,
+          users: lookupUsers,
+          rate: 2000,
+          seconds: duration,
+          connections: 20,
+          seed: 11 + k,
+        });
+        log(
+          `lookup ${kind} run ${k + 1}: p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ${res.requests.average} req/s, non2xx ${res.non2xx}${res.sendLag ? `, send lag p50 ${res.sendLag.p50} p99 ${res.sendLag.p99} ms` : ''}`,
+        );
+        lookups.push(res);
+      }
+      const p99s = lookups.map((r) => r.latency.p99);
+      const failures = lookups.reduce((a, r) => a + r.non2xx + r.errors, 0);
+      if (kind === 'open') {
+        measurements.push({
+          name: 'lookup API p99 at 2,000 req/s',
+          value: median(p99s),
+          unit: 'ms',
+          target: { op: '<=', value: 5 },
+          note: `open-loop constant rate (bench/lookup-load.ts), up to 20 keep-alive connections, ${duration} s per run, latency from each request's due time; p99 runs ${p99s.join(', ')} ms; non-2xx/errors ${failures}`,
+        });
+        measurements.push({
+          name: 'lookup API p50 at 2,000 req/s',
+          value: median(lookups.map((r) => r.latency.p50)),
+          unit: 'ms',
+        });
+        measurements.push({
+          name: 'lookup API achieved rate',
+          value: median(lookups.map((r) => r.requests.average)),
+          unit: 'req/s',
+        });
+      } else {
+        measurements.push({
+          name: 'lookup API p99, autocannon overallRate 2,000 (per-second bursts)',
+          value: median(p99s),
+          unit: 'ms',
+          note: `20 connections, ${duration} s per run; each connection sends its per-second quota back to back, so this is the p99 of a saturated server in bursts; p99 runs ${p99s.join(', ')} ms; p50 ${median(lookups.map((r) => r.latency.p50))} ms; non-2xx/errors ${failures}`,
+        });
+      }
     }
-    measurements.push({
-      name: 'lookup API p99 at 2,000 req/s',
-      value: median(lookups.map((r) => r.latency.p99)),
-      unit: 'ms',
-      target: { op: '<=', value: 5 },
-      note: `autocannon, 20 connections, ${duration} s per run; p99 runs ${lookups.map((r) => r.latency.p99).join(', ')} ms; non-2xx ${lookups.reduce((a, r) => a + r.non2xx + r.errors, 0)}`,
-    });
-    measurements.push({ name: 'lookup API p50 at 2,000 req/s', value: median(lookups.map((r) => r.latency.p50)), unit: 'ms' });
-    measurements.push({ name: 'lookup API achieved rate', value: median(lookups.map((r) => r.requests.average)), unit: 'req/s' });
 
     // 3. Freshness at several input rates (new users, so every input is a material change).
+    // `--lookup-only` (with --skip-compute: profiling the lookup path) stops here.
+    if (process.argv.includes('--lookup-only')) return;
     const seen = new Map<string, number>();
     await consumer.connect();
     await consumer.subscribe({ topic: bus.topic(Topics.ProfileUpdated), fromBeginning: true });
@@ -321,33 +435,61 @@ async function main() {
         const tick = 50;
         const perTick = Math.max(1, Math.round((rate * tick) / 1000));
         const t0 = Date.now();
-        for (let sent = 0; sent < total; ) {
+        for (let sent = 0; sent < total;) {
           const now = Date.now();
           const msgs = [];
           for (let j = 0; j < perTick && sent < total; j++, sent++) {
             const f = exampleUserFeatures();
-            msgs.push({ key: `${prefix}${sent}`, value: Codecs.UserFeatures.encode({ ...f, user_id: `${prefix}${sent}`, as_of: now - 1000, ingested_at: now, emitted_at: now }) });
+            msgs.push({
+              key: `${prefix}${sent}`,
+              value: Codecs.UserFeatures.encode({
+                ...f,
+                user_id: `${prefix}${sent}`,
+                as_of: now - 1000,
+                ingested_at: now,
+                emitted_at: now,
+              }),
+            });
           }
           await producer.send(bus.topic(Topics.UserFeatures), msgs);
-          const next = t0 + ((sent / perTick) * tick);
+          const next = t0 + (sent / perTick) * tick;
           const wait = next - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
-        await waitFor(async () => ([...seen.keys()].filter((key) => key.startsWith(prefix)).length >= total ? true : undefined), {
-          timeoutMs: 120_000,
-          what: `${total} profiles at ${rate}/s`,
-        });
-        const lat = [...seen.entries()].filter(([key]) => key.startsWith(prefix)).map(([, v]) => v).sort((a, b) => a - b);
+        await waitFor(
+          async () =>
+            [...seen.keys()].filter((key) => key.startsWith(prefix)).length >= total ? true : undefined,
+          {
+            timeoutMs: 120_000,
+            what: `${total} profiles at ${rate}/s`,
+          },
+        );
+        const lat = [...seen.entries()]
+          .filter(([key]) => key.startsWith(prefix))
+          .map(([, v]) => v)
+          .sort((a, b) => a - b);
         runs.push({ p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), n: lat.length });
-        log(`freshness at ${rate}/s run ${k + 1}: p50 ${percentile(lat, 0.5)} ms, p99 ${percentile(lat, 0.99)} ms`);
+        log(
+          `freshness at ${rate}/s run ${k + 1}: p50 ${percentile(lat, 0.5)} ms, p99 ${percentile(lat, 0.99)} ms`,
+        );
       }
-      measurements.push({ name: `publisher freshness p50 at ${rate} features/s`, value: median(runs.map((r) => r.p50)), unit: 'ms', note: `p50 runs ${runs.map((r) => r.p50).join(', ')}` });
-      measurements.push({ name: `publisher freshness p99 at ${rate} features/s`, value: median(runs.map((r) => r.p99)), unit: 'ms', note: `p99 runs ${runs.map((r) => r.p99).join(', ')}` });
+      measurements.push({
+        name: `publisher freshness p50 at ${rate} features/s`,
+        value: median(runs.map((r) => r.p50)),
+        unit: 'ms',
+        note: `p50 runs ${runs.map((r) => r.p50).join(', ')}`,
+      });
+      measurements.push({
+        name: `publisher freshness p99 at ${rate} features/s`,
+        value: median(runs.map((r) => r.p99)),
+        unit: 'ms',
+        note: `p99 runs ${runs.map((r) => r.p99).join(', ')}`,
+      });
     }
     await producer.disconnect();
     notes.push(
-      'Freshness here is the publisher\'s share: a UserFeatures message stamped ingested_at = now is produced to Kafka, and the clock stops when a consumer of profile.updated.v1 receives the profile (consume, predict, assemble, ClickHouse write, produce, consume). The ingestor and aggregator shares (event POSTed → UserFeatures) are measured by `npm run bench` (pipeline section); end-to-end = both.',
-      'The lookup API p99 is autocannon\'s latency histogram (1 ms resolution) at a fixed 2,000 req/s over loopback; the load generator runs on the same cores as the service.',
+      "Freshness here is the publisher's share: a UserFeatures message stamped ingested_at = now is produced to Kafka, and the clock stops when a consumer of profile.updated.v1 receives the profile (consume, predict, assemble, ClickHouse write, produce, consume). The ingestor and aggregator shares (event POSTed → UserFeatures) are measured by `npm run bench` (pipeline section); end-to-end = both.",
+      "The lookup API p99 is measured open-loop at a steady 2,000 req/s (bench/lookup-load.ts: request i is due at start + i/rate and timed from that due time, in microseconds), by a load generator in a process of its own on the same cores as the service. autocannon's overallRate sends each second's quota in a burst at the start of the second; its p99 is listed for comparison.",
     );
   } finally {
     await consumer.disconnect().catch(() => undefined);
@@ -357,6 +499,7 @@ async function main() {
     await store.close();
   }
 
+  if (skipCompute) return;
   const out = writeReport(ROOT, 'bench-publish', 'Profile publisher benchmark', measurements, context, notes);
   log(`wrote ${out.json} and ${out.md}`);
 }
