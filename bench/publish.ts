@@ -387,7 +387,7 @@ async function main() {
           value: median(p99s),
           unit: 'ms',
           target: { op: '<=', value: 5 },
-          note: `open-loop constant rate (bench/lookup-load.ts), up to 20 keep-alive connections, ${duration} s per run, latency from each request's due time; p99 runs ${p99s.join(', ')} ms; non-2xx/errors ${failures}`,
+          note: `open-loop constant rate (bench/lookup-load.ts), up to 20 keep-alive connections, ${duration} s per run, timed from handing each request to the HTTP agent (the generator's own send lag is reported apart); p99 runs ${p99s.join(', ')} ms; non-2xx/errors ${failures}`,
         });
         measurements.push({
           name: 'lookup API p50 at 2,000 req/s',
