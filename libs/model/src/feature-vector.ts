@@ -59,16 +59,3 @@ export function featureVector(f: Features, out: Float32Array = new Float32Array(
   for (let h = 0; h < 24; h++) out[i++] = total > 0 ? (hist[h] ?? 0) / total : 0;
   return out;
 }
-
-/** The reference definition (a plain loop over the names), for tests of the fast path. */
-export function featureVectorReference(f: Features, out: Float32Array = new Float32Array(FEATURE_VECTOR_WIDTH), offset = 0): Float32Array {
-  let i = offset;
-  for (const k of COUNT_FEATURES) out[i++] = Math.log1p(Math.max(0, f[k]));
-  for (const k of RATE_FEATURES) out[i++] = Math.log1p(Math.max(0, f[k]));
-  out[i++] = f.days_since_last_purchase === null ? 0 : Math.log1p(f.days_since_last_purchase);
-  out[i++] = f.days_since_last_purchase === null ? 0 : 1;
-  out[i++] = f.avg_rating_30d === null ? 0 : f.avg_rating_30d / 5;
-  const total = f.hour_histogram_30d.reduce((a, b) => a + b, 0);
-  for (let h = 0; h < 24; h++) out[i++] = total > 0 ? (f.hour_histogram_30d[h] ?? 0) / total : 0;
-  return out;
-}

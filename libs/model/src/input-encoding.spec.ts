@@ -1,6 +1,19 @@
-import { exampleUserFeatures, type UserFeatures } from '@app/contracts';
-import { FEATURE_VECTOR_NAMES, FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, featureVector, featureVectorReference } from './feature-vector';
+import { exampleUserFeatures, type Features, type UserFeatures } from '@app/contracts';
+import { FEATURE_VECTOR_NAMES, FEATURE_VECTOR_VERSION, FEATURE_VECTOR_WIDTH, featureVector } from './feature-vector';
 import { encodeBatch, encodeUsers, ENCODING_VERSION, NormalizationState, rawEncode, TOP_KEYS } from './input-encoding';
+
+/** featureVector's definition as a plain loop over the names (what the generated code must equal). */
+function featureVectorReference(f: Features, out: Float32Array, offset: number): Float32Array {
+  const countsAndRates = FEATURE_VECTOR_NAMES.indexOf('days_since_last_purchase');
+  let i = offset;
+  for (let j = 0; j < countsAndRates; j++) out[i++] = Math.log1p(Math.max(0, f[FEATURE_VECTOR_NAMES[j] as keyof Features] as number));
+  out[i++] = f.days_since_last_purchase === null ? 0 : Math.log1p(f.days_since_last_purchase);
+  out[i++] = f.days_since_last_purchase === null ? 0 : 1;
+  out[i++] = f.avg_rating_30d === null ? 0 : f.avg_rating_30d / 5;
+  const total = f.hour_histogram_30d.reduce((a, b) => a + b, 0);
+  for (let h = 0; h < 24; h++) out[i++] = total > 0 ? (f.hour_histogram_30d[h] ?? 0) / total : 0;
+  return out;
+}
 
 function lcg(seed: number) {
   let s = seed;
