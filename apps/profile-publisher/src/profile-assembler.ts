@@ -324,7 +324,7 @@ function round(x: number | null, digits: number): number | null {
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
-  // Usually already in order (heads are listed sorted): then no key array, no copy.
+  // Often already in order (e.g. known attributes only): then no key array and no copy.
   let prev: string | null = null;
   let sorted = true;
   for (const k in o) {

@@ -110,8 +110,6 @@ interface PartitionPlan {
   messages: ProduceMessage[];
   firstTimestamp: unknown;
   maxTimestamp: unknown;
-  firstTimestampNumber: number;
-  dateNow: number;
   /** Per record: body size, timestamp delta zigzag, key bytes, value bytes (-1 = null). */
   sizes: Float64Array;
   headers: ({ key: string; value: unknown }[] | null)[];
@@ -186,7 +184,7 @@ function planPartition(p: { partition: number; firstSequence?: number; messages:
     headers[i] = headerList;
     recordsBytes += sizeOfVarInt(body) + body;
   }
-  return { partition: p.partition, firstSequence: p.firstSequence ?? 0, messages: p.messages, firstTimestamp, maxTimestamp, firstTimestampNumber, dateNow, sizes, headers, recordsBytes };
+  return { partition: p.partition, firstSequence: p.firstSequence ?? 0, messages: p.messages, firstTimestamp, maxTimestamp, sizes, headers, recordsBytes };
 }
 
 function writeRecords(buf: Buffer, off: number, plan: PartitionPlan): number {

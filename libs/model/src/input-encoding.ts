@@ -63,15 +63,23 @@ export function rawEncode(u: Pick<UserFeatures, 'features' | 'category_scores' |
 function hashedKeys(scores: readonly { key: string; score: number }[], buckets: number): { ids: Int32Array; weights: Float32Array } {
   const ids = new Int32Array(TOP_KEYS);
   const weights = new Float32Array(TOP_KEYS);
+  forEachKey(scores, buckets, (i, id, weight) => {
+    ids[i] = id;
+    weights[i] = weight;
+  });
+  return { ids, weights };
+}
+
+/**
+ * The bag rule, in one place for rawEncode and encodeUsers: the top TOP_KEYS keys, each hashed
+ * into 1..buckets-1, weighted by its score over their total (equal weights when every score is 0:
+ * keys known, no recency information).
+ */
+function forEachKey(scores: readonly { key: string; score: number }[], buckets: number, fn: (i: number, id: number, weight: number) => void): void {
   const n = Math.min(TOP_KEYS, scores.length);
   let total = 0;
   for (let i = 0; i < n; i++) total += Math.max(0, scores[i].score);
-  for (let i = 0; i < n; i++) {
-    ids[i] = hashBucket(scores[i].key, buckets);
-    // Equal weights when every score is 0 (keys known, no recency information).
-    weights[i] = total > 0 ? Math.max(0, scores[i].score) / total : 1 / n;
-  }
-  return { ids, weights };
+  for (let i = 0; i < n; i++) fn(i, hashBucket(scores[i].key, buckets), total > 0 ? Math.max(0, scores[i].score) / total : 1 / n);
 }
 
 /** Model inputs for a batch, as flat typed arrays (tensors are created by the caller). */
@@ -140,15 +148,11 @@ export function encodeUsers(users: readonly Pick<UserFeatures, 'features' | 'cat
   return out;
 }
 
-/** hashedKeys + the bag sum of encodeBatch for one user (weights rounded to float32 first). */
+/** rawEncode's keys + encodeBatch's bag sum for one user (weights rounded to float32 first, as RawSample holds them). */
 function addBag(bag: Float32Array, at: number, fold: number, scores: readonly { key: string; score: number }[], buckets: number): void {
-  const n = Math.min(TOP_KEYS, scores.length);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += Math.max(0, scores[i].score);
-  for (let i = 0; i < n; i++) {
-    const weight = Math.fround(total > 0 ? Math.max(0, scores[i].score) / total : 1 / n);
-    bag[at + (hashBucket(scores[i].key, buckets) % fold)] += weight;
-  }
+  forEachKey(scores, buckets, (_, id, weight) => {
+    bag[at + (id % fold)] += Math.fround(weight);
+  });
 }
 
 /**
