@@ -86,7 +86,8 @@ describe('feature aggregator: bad input and ClickHouse outages', () => {
 
   it('pauses while ClickHouse is unreachable and loses nothing', async () => {
     const agg = h.processes[0];
-    const features = h.readers[1];
+    // By topic, not by position: the first test starts its readers side by side.
+    const features = h.readers.find((r) => r.topic === h.topic(Topics.UserFeatures))!;
     const events = generateStream(`${h.ns.id}-o`, 30, 20, 3);
     const half = Math.floor(events.length / 2);
     await h.produce(events.slice(0, half));

@@ -104,9 +104,10 @@ export class AggregatorHarness {
   }
 
   async reader(base: string): Promise<TopicReader> {
-    const r = await new TopicReader(this.ns.brokers, this.topic(base)).start();
+    // Listed before it starts: readers started side by side (Promise.all) stay in call order.
+    const r = new TopicReader(this.ns.brokers, this.topic(base));
     this.readers.push(r);
-    return r;
+    return r.start();
   }
 
   async produce(events: readonly ClickEvent[], chunk = 500): Promise<void> {
