@@ -4,3 +4,4 @@ export * from './topic-reader';
 export * from './service-process';
 export * from './ports';
 export * from './pipeline';
+export * from './gc';
