@@ -22,7 +22,7 @@ import { Agent, request } from 'node:http';
  */
 
 export interface LookupLoadOptions {
-  kind: 'open' | 'autocannon';
+  kind: 'open' | 'autocannon' | 'vegeta';
   port: number;
   key: string;
   users: number;

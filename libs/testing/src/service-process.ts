@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { waitFor } from './wait-for';
 
@@ -43,7 +43,12 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    // PORTRAIT_CHILD_OUTPUT_DIR: also append the whole output to <dir>/<app>-<pid>.log (profiling,
+    // --trace-gc); the in-memory tail keeps only the last 400 chunks.
+    const outDir = process.env.PORTRAIT_CHILD_OUTPUT_DIR;
+    const file = outDir ? join(outDir, `${this.app}-${child.pid}.log`) : undefined;
     const keep = (b: Buffer) => {
+      if (file) appendFileSync(file, b);
       this.output.push(b.toString());
       if (this.output.length > 400) this.output.splice(0, this.output.length - 400);
     };
