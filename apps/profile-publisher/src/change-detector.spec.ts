@@ -1,5 +1,5 @@
 import { exampleProfileUpdated, ProfileUpdated } from '@app/contracts';
-import { DEFAULT_THRESHOLDS, materialChanges } from './change-detector';
+import { compareFeature, DEFAULT_THRESHOLDS, FEATURE_FIELDS, materialChanges } from './change-detector';
 
 const base = (): ProfileUpdated => {
   const p = exampleProfileUpdated();
@@ -56,5 +56,34 @@ describe('materialChanges', () => {
     const prev = base();
     const next = { ...base(), as_of: prev.as_of + 2 * 3_600_000 };
     expect(materialChanges(prev, next, DEFAULT_THRESHOLDS)).toEqual(['stale']);
+  });
+});
+
+describe('the generated features comparison', () => {
+  it('covers every field of the Features record', () => {
+    expect([...FEATURE_FIELDS].sort()).toEqual(Object.keys(exampleProfileUpdated().features).sort());
+  });
+
+  it('gives what compareFeature gives field by field, in schema order, on random changes', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let trial = 0; trial < 500; trial++) {
+      const prev = base();
+      const next = base();
+      const a = prev.features as unknown as Record<string, unknown>;
+      const b = next.features as unknown as Record<string, unknown>;
+      for (const k of FEATURE_FIELDS) {
+        if (typeof a[k] !== 'number' && a[k] !== null) continue;
+        const r = rnd();
+        // unchanged, nudged, moved a lot, to or from null
+        b[k] = r < 0.4 ? a[k] : r < 0.6 ? Number(a[k] ?? 0) * (1 + (rnd() - 0.5) * 0.3) : r < 0.8 ? Number(a[k] ?? 0) + rnd() * 20 : rnd() < 0.5 ? null : rnd();
+        if (rnd() < 0.1) a[k] = null;
+      }
+      const expected: string[] = [];
+      for (const k of FEATURE_FIELDS) compareFeature(k, a[k], b[k], DEFAULT_THRESHOLDS, expected);
+      const got = materialChanges(prev, next, DEFAULT_THRESHOLDS).filter((w) => w.startsWith('features.'));
+      const ownCheck = (prev.features.days_since_last_purchase === null) !== (next.features.days_since_last_purchase === null) ? ['features.days_since_last_purchase'] : [];
+      expect(got).toEqual([...expected, ...ownCheck]);
+    }
   });
 });

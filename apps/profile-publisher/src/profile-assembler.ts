@@ -71,7 +71,7 @@ function buildProfile(input: AssemblyInput): ProfileUpdated {
   const predictions: ProfileUpdated['predictions'] = input.prediction
     ? {
         purchase_propensity_24h: round(input.prediction.purchasePropensity, 4),
-        next_categories: input.prediction.nextCategories.map((s) => ({ key: s.key, score: round(s.score, 4) ?? 0 })),
+        next_categories: roundedScores(input.prediction.nextCategories, input.prediction.nextCategories.length),
       }
     : (carried?.predictions ?? { purchase_propensity_24h: null, next_categories: [] });
 
@@ -87,8 +87,8 @@ function buildProfile(input: AssemblyInput): ProfileUpdated {
     features: f.features,
     predictions,
     interests: {
-      categories: f.category_scores.slice(0, TOP_INTERESTS).map(roundScore),
-      brands: f.brand_scores.slice(0, TOP_INTERESTS).map(roundScore),
+      categories: roundedScores(f.category_scores, TOP_INTERESTS),
+      brands: roundedScores(f.brand_scores, TOP_INTERESTS),
     },
     preferences: {
       price_sensitivity: null,
@@ -168,12 +168,18 @@ export function priceBand(ratio: number | null): string | null {
  * single brand seen it is 1.
  */
 export function brandLoyalty(f: UserFeatures): number | null {
-  const scores = f.brand_scores.map((b) => b.score).filter((s) => s > 0);
-  const total = scores.reduce((a, b) => a + b, 0);
-  if (scores.length === 0 || total <= 0) return null;
-  if (scores.length === 1) return 1;
-  const hhi = scores.reduce((a, s) => a + (s / total) ** 2, 0);
-  const n = scores.length;
+  let n = 0;
+  let total = 0;
+  let squares = 0;
+  for (const b of f.brand_scores) {
+    if (!(b.score > 0)) continue;
+    n++;
+    total += b.score;
+    squares += b.score * b.score;
+  }
+  if (n === 0 || total <= 0) return null;
+  if (n === 1) return 1;
+  const hhi = squares / (total * total); // Σ (s / total)²
   return round((hhi - 1 / n) / (1 - 1 / n), 4);
 }
 
@@ -207,9 +213,24 @@ export function recommendationSeeds(f: UserFeatures, predictions: ProfileUpdated
     if (c.views_with_price >= 3 && c.purchases_with_price === 0) offer(c.category, 'viewed_not_bought', Math.min(0.6, 0.1 * c.views_with_price));
     else if (c.purchases_with_price > 0) offer(c.category, 'repeat_purchase', 0.4);
   }
-  best.sort((a, b) => b.score - a.score || a.category.localeCompare(b.category));
+  // Insertion sort in place: a handful of entries, and Array.prototype.sort copies the array
+  // into a work list on every call (~300 MB per bench:publish run).
+  for (let i = 1; i < best.length; i++) {
+    const cur = best[i];
+    let j = i;
+    while (j > 0 && seedBefore(cur, best[j - 1])) {
+      best[j] = best[j - 1];
+      j--;
+    }
+    best[j] = cur;
+  }
   if (best.length > MAX_SEEDS) best.length = MAX_SEEDS;
   return best;
+}
+
+/** Higher score first; on ties the category in localeCompare order. */
+function seedBefore(a: { category: string; score: number }, b: { category: string; score: number }): boolean {
+  return a.score > b.score || (a.score === b.score && a.category.localeCompare(b.category) < 0);
 }
 
 const byName = new WeakMap<readonly SegmentDefinition[], readonly SegmentDefinition[]>();
@@ -283,14 +304,35 @@ export function changedFields(prev: ProfileUpdated | undefined, next: ProfileUpd
   for (const s of SECTIONS) {
     if (!sameValue(prev[s], next[s])) out.push(s);
   }
-  const names = new Set([...Object.keys(prev.attributes), ...Object.keys(next.attributes)]);
-  for (const n of [...names].sort()) {
-    if (prev.attributes[n]?.value !== next.attributes[n]?.value || prev.attributes[n]?.source !== next.attributes[n]?.source) out.push(`attributes.${n}`);
-  }
-  const before = new Set(prev.segments);
-  const after = new Set(next.segments);
-  for (const s of [...new Set([...before, ...after])].sort()) if (before.has(s) !== after.has(s)) out.push(`segments.${s}`);
+  // Attribute and segment names: a few each, so nested loops over the lists themselves (no sets,
+  // key arrays or sorted unions per published profile); the paths are sorted at the end.
+  const attrFrom = out.length;
+  const attributeChanged = (n: string) => {
+    const a = prev.attributes[n];
+    const b = next.attributes[n];
+    if (a?.value !== b?.value || a?.source !== b?.source) out.push(`attributes.${n}`);
+  };
+  for (const n in prev.attributes) attributeChanged(n);
+  for (const n in next.attributes) if (!Object.prototype.hasOwnProperty.call(prev.attributes, n)) attributeChanged(n);
+  sortFrom(out, attrFrom);
+  const segFrom = out.length;
+  for (const s of prev.segments) if (!next.segments.includes(s)) out.push(`segments.${s}`);
+  for (const s of next.segments) if (!prev.segments.includes(s)) out.push(`segments.${s}`);
+  sortFrom(out, segFrom);
   return out;
+}
+
+/** Sorts xs[from..] in place (insertion sort: a few entries, no work-list copy). */
+function sortFrom(xs: string[], from: number): void {
+  for (let i = from + 1; i < xs.length; i++) {
+    const cur = xs[i];
+    let j = i;
+    while (j > from && cur < xs[j - 1]) {
+      xs[j] = xs[j - 1];
+      j--;
+    }
+    xs[j] = cur;
+  }
 }
 
 /** Structural equality of JSON-like values (the hot path: no serialisation). */
@@ -303,16 +345,22 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
+  // for-in over plain JSON-like objects (V8's enum cache): no key arrays per comparison.
+  let na = 0;
+  for (const k in a) {
     if (!Object.prototype.hasOwnProperty.call(b, k) || !sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+    na++;
   }
-  return true;
+  let nb = 0;
+  for (const _ in b) nb++;
+  return na === nb;
 }
 
-function roundScore(s: { key: string; score: number }) {
-  return { key: s.key, score: round(s.score, 4) ?? 0 };
+/** The first n scores, rounded to 4 digits (one array, no intermediate slice). */
+function roundedScores(src: readonly { key: string; score: number }[], n: number): { key: string; score: number }[] {
+  const out: { key: string; score: number }[] = [];
+  for (let i = 0; i < n && i < src.length; i++) out.push({ key: src[i].key, score: round(src[i].score, 4) ?? 0 });
+  return out;
 }
 
 const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];

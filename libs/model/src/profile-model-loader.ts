@@ -85,6 +85,9 @@ export async function loadProfileModel(update: ModelUpdate): Promise<LoadedProfi
     throw new Error(`${what}: ${(e as Error).message}`);
   }
   const heads = update.heads;
+  // Heads decoded in name order, so a prediction's attributes come out sorted, as profiles list
+  // them (the assembler then keeps the object instead of re-sorting its keys per profile).
+  const order = heads.map((_, k) => k).sort((a, b) => (heads[a].name < heads[b].name ? -1 : heads[a].name > heads[b].name ? 1 : a - b));
   let disposed = false;
   return {
     version: update.model_version,
@@ -94,7 +97,7 @@ export async function loadProfileModel(update: ModelUpdate): Promise<LoadedProfi
       if (batch.length === 0) return [];
       const enc = encodeUsers(batch, norm);
       const outs = predictArrays(model, () => inputTensors(enc));
-      return batch.map((_, i) => decodeRow(heads, outs, batch.length, i));
+      return batch.map((_, i) => decodeRow(heads, order, outs, batch.length, i));
     },
     predictHeads(raw: readonly RawSample[]): Float32Array[] {
       if (disposed) throw new Error(`${what} is disposed`);
@@ -133,13 +136,14 @@ function scratch(n: number): Float64Array {
   return probsScratch;
 }
 
-function decodeRow(heads: ModelUpdate['heads'], outs: Float32Array[], rows: number, row: number): ProfilePrediction {
+function decodeRow(heads: ModelUpdate['heads'], order: readonly number[], outs: Float32Array[], rows: number, row: number): ProfilePrediction {
   const p: ProfilePrediction = { attributes: {}, purchasePropensity: null, nextCategories: [] };
-  heads.forEach((h, k) => {
+  for (const k of order) {
+    const h = heads[k];
     const out = outs[k];
     const width = out.length / rows;
     if (h.kind === 'softmax') {
-      if (h.classes.length === 0) return;
+      if (h.classes.length === 0) continue;
       let total = 0;
       for (let c = 0; c < h.classes.length; c++) total += out[row * width + c];
       const distribution: Record<string, number> = {};
@@ -157,7 +161,7 @@ function decodeRow(heads: ModelUpdate['heads'], outs: Float32Array[], rows: numb
     } else if (h.kind === 'multilabel' && h.name === NEXT_CATEGORIES_HEAD) {
       p.nextCategories = topScores(h.classes, out, row * width, NEXT_CATEGORIES_LISTED);
     }
-  });
+  }
   return p;
 }
 
