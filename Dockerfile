@@ -25,11 +25,12 @@ RUN test -f "dist/apps/${APP}/main.js" || test -f "dist/apps/${APP}/src/main.js"
 ############################ runtime ############################
 FROM node:20-bookworm-slim
 ARG APP=ingestor
-# NODE_OPTIONS: the services' node flags (SERVICE_NODE_FLAGS in libs/testing/src/service-process.ts says why).
+# NODE_FLAGS: the services' node flags (SERVICE_NODE_FLAGS in libs/testing/src/service-process.ts
+# says why); on node's command line because NODE_OPTIONS refuses --no-allocation-site-pretenuring.
 ENV NODE_ENV=production \
     APP=${APP} \
     HTTP_HOST=0.0.0.0 \
-    NODE_OPTIONS=--max-semi-space-size=64
+    NODE_FLAGS="--max-semi-space-size=64 --no-allocation-site-pretenuring"
 WORKDIR /app
 
 # The built workspace without dev dependencies (dist/, node_modules/, schemas/, migrations/, ...).
@@ -40,4 +41,4 @@ USER node
 # PID 1 so it receives SIGTERM from `docker stop` and shuts down gracefully.
 # The entry is dist/apps/<app>/main.js, or dist/apps/<app>/src/main.js when tsc keeps
 # the source layout (rootDir "./", as tsconfig.build.json does today).
-CMD ["sh", "-c", "if [ -f \"dist/apps/${APP}/main.js\" ]; then exec node \"dist/apps/${APP}/main.js\"; else exec node \"dist/apps/${APP}/src/main.js\"; fi"]
+CMD ["sh", "-c", "if [ -f \"dist/apps/${APP}/main.js\" ]; then exec node ${NODE_FLAGS} \"dist/apps/${APP}/main.js\"; else exec node ${NODE_FLAGS} \"dist/apps/${APP}/src/main.js\"; fi"]
