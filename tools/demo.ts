@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORTS } from '@app/config';
+import { DEFAULT_PORTS, SERVICE_NODE_FLAGS } from '@app/config';
 
 /**
  * Orchestrates the demo (scripts/demo.sh has provisioned infra and built): starts the four
@@ -34,7 +34,7 @@ let stopping = false;
 
 function startService(app: App): ChildProcess {
   const log = createWriteStream(join(logsDir, `${app}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
