@@ -128,6 +128,8 @@ function batchTimestamps(messages: ProduceMessage[], dateNow: number): [unknown,
   for (const m of messages) {
     const t = m.timestamp;
     if (t === null || t === undefined) continue;
+    // String(t) on purpose: kafkajs' sort() compares timestamps as strings, whatever their type.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     const k = String(t);
     if (first === undefined || k < firstKey) [first, firstKey] = [t, k];
     if (last === undefined || k >= lastKey) [last, lastKey] = [t, k];
