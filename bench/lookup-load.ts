@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { lcg } from './lib/lcg';
 
 /**
  * The lookup API's load generators, in a process of their own: `node dist/bench/lookup-load.js
@@ -42,11 +43,6 @@ export interface LookupLoadResult {
   timeouts: number;
   /** Open loop only: how late requests were sent by the generator itself (ms). */
   sendLag?: { p50: number; p99: number };
-}
-
-function lcg(seed: number) {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 const quantile = (sorted: Float64Array, q: number) =>

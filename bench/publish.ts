@@ -25,6 +25,7 @@ import { assembleProfile, profileUpdate } from '../apps/profile-publisher/src/pr
 import { ProfileRepository } from '../apps/profile-publisher/src/profile.repository';
 import { parseSegmentFile } from '../apps/profile-publisher/src/segments/segment-rules';
 import { Measurement, median, writeReport } from './lib/report';
+import { lcg } from './lib/lcg';
 import type { LookupLoadOptions, LookupLoadResult } from './lookup-load';
 import { ensureVegeta, VEGETA_MODULE, vegetaRun } from './vegeta';
 
@@ -53,11 +54,6 @@ const argNum = (name: string, def: number) => {
 };
 const RUNS = argNum('runs', 3);
 const log = (m: string) => console.error(`[bench:publish] ${m}`);
-
-function lcg(seed: number) {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-}
 
 const CATS = Array.from({ length: 40 }, (_, i) => `cat${i}`);
 const BRANDS = Array.from({ length: 20 }, (_, i) => `brand${i}`);

@@ -2,6 +2,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LookupLoadOptions, LookupLoadResult } from './lookup-load';
+import { lcg } from './lib/lcg';
 
 /**
  * vegeta (github.com/tsenart/vegeta), the lookup benchmark's load generator when Go is at hand:
@@ -41,11 +42,6 @@ export function ensureVegeta(root: string, log: (m: string) => void): { bin?: st
     return { why: `go install ${VEGETA_MODULE} failed: ${(err.stderr?.toString() || err.message).trim().split('\n').slice(-3).join(' | ')}` };
   }
   return existsSync(bin) ? { bin } : { why: `go install ${VEGETA_MODULE} produced no ${bin}` };
-}
-
-function lcg(seed: number) {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 /** vegeta's `report -type=json` (durations in nanoseconds). */
