@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ClickHouseStore, migrate } from '@app/clickhouse';
@@ -32,7 +32,7 @@ import { ensureVegeta, VEGETA_MODULE, vegetaRun } from './vegeta';
 /**
  * `npm run bench:publish [-- --quick] [--runs 3]`: the profile publisher.
  *  1. Profile computations/s in one process (this one, started by `npm run bench:publish` with the
- *     services' V8 flag --max-semi-space-size=64, libs/testing SERVICE_NODE_FLAGS): batched inference with a real trainer model
+ *     services' V8 flags, SERVICE_NODE_FLAGS in libs/config): batched inference with a real trainer model
  *     (libs/model loadProfileModel), profile assembly (segments, risk, preferences, seeds),
  *     the publish-on-change decision and Avro encoding; also without a model.
  *  2. Lookup API latency at a steady 2,000 req/s over loopback against the publisher process, its
@@ -360,9 +360,8 @@ async function main() {
     const duration = QUICK ? 5 : 10;
     const vegeta = ensureVegeta(ROOT, log);
     if (!vegeta.bin) log(`vegeta unavailable (${vegeta.why}): the node open-loop generator gives the headline lookup figure`);
-    const vegetaDir = mkdtempSync(join(tmpdir(), 'bench-vegeta-'));
     const load = (o: Omit<LookupLoadOptions, 'port' | 'key'>) =>
-      o.kind === 'vegeta' ? vegetaRun(vegeta.bin!, { ...o, port, key: readKey }, vegetaDir) : lookupLoad({ ...o, port, key: readKey });
+      o.kind === 'vegeta' ? vegetaRun(vegeta.bin!, { ...o, port, key: readKey }) : lookupLoad({ ...o, port, key: readKey });
     // Warm-up (JIT, connection set-up), then at a steady 2,000 req/s: vegeta (the measurement
     // where Go is at hand), our node open-loop generator, and autocannon's bursts (comparisons).
     await load({ kind: 'open', users: 1, rate: 1000, seconds: 2, connections: 10, seed: 1 });
@@ -417,7 +416,6 @@ async function main() {
         });
       }
     }
-    rmSync(vegetaDir, { recursive: true, force: true });
 
     // 3. Freshness at several input rates (new users, so every input is a material change).
     // `--lookup-only` (with --skip-compute: profiling the lookup path) stops here.

@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LookupLoadOptions, LookupLoadResult } from './lookup-load';
 import { lcg } from './lib/lcg';
@@ -58,7 +59,16 @@ interface VegetaReport {
  * One constant-rate run: the same random users as the node generator (seeded), one target per
  * request, keep-alive, at most `connections` connections. Resolves in the node generator's shape.
  */
-export async function vegetaRun(bin: string, o: LookupLoadOptions, workDir: string): Promise<LookupLoadResult> {
+export async function vegetaRun(bin: string, o: LookupLoadOptions): Promise<LookupLoadResult> {
+  const workDir = mkdtempSync(join(tmpdir(), 'bench-vegeta-'));
+  try {
+    return await attackAndReport(bin, o, workDir);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function attackAndReport(bin: string, o: LookupLoadOptions, workDir: string): Promise<LookupLoadResult> {
   const rnd = lcg(o.seed);
   const total = Math.round(o.rate * o.seconds);
   const lines: string[] = [];

@@ -1,5 +1,5 @@
-import { exampleProfileUpdated, ProfileUpdated } from '@app/contracts';
-import { compareFeature, DEFAULT_THRESHOLDS, FEATURE_FIELDS, materialChanges } from './change-detector';
+import { exampleProfileUpdated, Features, ProfileUpdated } from '@app/contracts';
+import { ChangeThresholds, DEFAULT_THRESHOLDS, FEATURE_FIELDS, IGNORED_FEATURES, materialChanges, RATE_FEATURES } from './change-detector';
 
 const base = (): ProfileUpdated => {
   const p = exampleProfileUpdated();
@@ -58,6 +58,16 @@ describe('materialChanges', () => {
     expect(materialChanges(prev, next, DEFAULT_THRESHOLDS)).toEqual(['stale']);
   });
 });
+
+/** The rule for one feature, as the loop before the generated code had it (the reference). */
+function compareFeature(k: string, a: unknown, b: unknown, t: ChangeThresholds, why: string[]): void {
+  if (IGNORED_FEATURES.has(k as keyof Features)) return;
+  if (typeof a !== 'number' || typeof b !== 'number') {
+    if ((a === null) !== (b === null)) why.push(`features.${k}`);
+    return;
+  }
+  if (RATE_FEATURES.has(k as keyof Features) ? Math.abs(b - a) >= t.minScoreDelta : a !== b && Math.abs(b - a) / Math.max(Math.abs(a), 1) >= t.minCountChange) why.push(`features.${k}`);
+}
 
 describe('the generated features comparison', () => {
   it('covers every field of the Features record', () => {

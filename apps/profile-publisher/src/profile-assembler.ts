@@ -213,17 +213,7 @@ export function recommendationSeeds(f: UserFeatures, predictions: ProfileUpdated
     if (c.views_with_price >= 3 && c.purchases_with_price === 0) offer(c.category, 'viewed_not_bought', Math.min(0.6, 0.1 * c.views_with_price));
     else if (c.purchases_with_price > 0) offer(c.category, 'repeat_purchase', 0.4);
   }
-  // Insertion sort in place: a handful of entries, and Array.prototype.sort copies the array
-  // into a work list on every call (~300 MB per bench:publish run).
-  for (let i = 1; i < best.length; i++) {
-    const cur = best[i];
-    let j = i;
-    while (j > 0 && seedBefore(cur, best[j - 1])) {
-      best[j] = best[j - 1];
-      j--;
-    }
-    best[j] = cur;
-  }
+  sortInPlace(best, seedBefore);
   if (best.length > MAX_SEEDS) best.length = MAX_SEEDS;
   return best;
 }
@@ -314,26 +304,32 @@ export function changedFields(prev: ProfileUpdated | undefined, next: ProfileUpd
   };
   for (const n in prev.attributes) attributeChanged(n);
   for (const n in next.attributes) if (!Object.prototype.hasOwnProperty.call(prev.attributes, n)) attributeChanged(n);
-  sortFrom(out, attrFrom);
+  sortInPlace(out, textBefore, attrFrom);
   const segFrom = out.length;
   for (const s of prev.segments) if (!next.segments.includes(s)) out.push(`segments.${s}`);
   for (const s of next.segments) if (!prev.segments.includes(s)) out.push(`segments.${s}`);
-  sortFrom(out, segFrom);
+  sortInPlace(out, textBefore, segFrom);
   return out;
 }
 
-/** Sorts xs[from..] in place (insertion sort: a few entries, no work-list copy). */
-function sortFrom(xs: string[], from: number): void {
+/**
+ * Sorts xs[from..] in place, stable, by `before`. An insertion sort for the few entries of the
+ * per-profile lists (seeds, changed paths): Array.prototype.sort copies the array into a work
+ * list on every call (~300 MB per bench:publish run).
+ */
+function sortInPlace<T>(xs: T[], before: (a: T, b: T) => boolean, from = 0): void {
   for (let i = from + 1; i < xs.length; i++) {
     const cur = xs[i];
     let j = i;
-    while (j > from && cur < xs[j - 1]) {
+    while (j > from && before(cur, xs[j - 1])) {
       xs[j] = xs[j - 1];
       j--;
     }
     xs[j] = cur;
   }
 }
+
+const textBefore = (a: string, b: string) => a < b;
 
 /** Structural equality of JSON-like values (the hot path: no serialisation). */
 export function sameValue(a: unknown, b: unknown): boolean {

@@ -24,9 +24,9 @@ export function forceGc(): void {
 }
 
 /** Process memory in MiB after a full collection: what a leak check should compare. */
-export function memoryAfterGc(): { rssMb: number; heapUsedMb: number; externalMb: number } {
+export function memoryAfterGc(): { rssMb: number; heapUsedMb: number } {
   forceGc();
   const m = process.memoryUsage();
   const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
-  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) };
+  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed) };
 }
