@@ -1,4 +1,4 @@
-import { DedupWindow, hash64 } from './dedup-window';
+import { DedupWindow, hash64, hashBytes, HashSet64, hashString, lastHash } from './dedup-window';
 
 describe(DedupWindow.name, () => {
   it('remembers ids it was given and nothing else', () => {
@@ -46,5 +46,40 @@ describe(DedupWindow.name, () => {
       seen.add(`${a}:${b}`);
     }
     expect(seen.size).toBe(200_000);
+  });
+
+  it('hashes ASCII bytes exactly as it hashes the string they spell', () => {
+    for (const s of ['', 'a', 'g2-374-0', 'jdata:JData_Action_201602.csv:123456', '~ !"#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}']) {
+      const buf = Buffer.from(`xx${s}yy`, 'latin1');
+      const h1 = hashBytes(buf, 2, 2 + s.length);
+      const h2 = lastHash.h2;
+      expect([h1, h2]).toEqual(hash64(s));
+      expect(hashString(s)).toBe(h1);
+    }
+  });
+
+  it('finds ids added by hash with has(), and strings added with add() by hash', () => {
+    const sut = new DedupWindow({ horizonMs: 60_000, maxIds: 1000 }, 0);
+    const h1 = hashString('by-hash');
+    sut.addHash(h1, lastHash.h2, 0);
+    expect(sut.has('by-hash')).toBe(true);
+    sut.add('by-string', 0);
+    const [a, b] = hash64('by-string');
+    expect(sut.hasHash(a, b)).toBe(true);
+    expect(sut.hasHash(a, b ^ 1)).toBe(false);
+  });
+});
+
+describe(HashSet64.name, () => {
+  it('grows past its expected size and keeps every member', () => {
+    const sut = new HashSet64(16);
+    for (let i = 0; i < 5000; i++) {
+      const [a, b] = hash64(`id-${i}`);
+      expect(sut.add(a, b)).toBe(true);
+    }
+    expect(sut.size).toBe(5000);
+    for (let i = 0; i < 5000; i++) expect(sut.has(...hash64(`id-${i}`))).toBe(true);
+    expect(sut.has(...hash64('id-5000'))).toBe(false);
+    expect(sut.add(...hash64('id-7'))).toBe(false);
   });
 });

@@ -70,15 +70,14 @@ class Generation {
   }
 }
 
-/** 64-bit hash of a string as two 32-bit halves (cyrb53's mixing, kept at full 2 × 32 bits). */
-export function hash64(s: string): [number, number] {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
+/**
+ * The last hash computed by `hashString` / `hashBytes`: the low half is returned, the high half
+ * is left here (no array per call on the hot path). Read it right after the call.
+ */
+export const lastHash = { h2: 0 };
+
+/** Finishes cyrb53's mixing, kept at full 2 × 32 bits; (0, 0) is reserved for empty slots. */
+function finish(h1: number, h2: number): number {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
@@ -86,7 +85,74 @@ export function hash64(s: string): [number, number] {
   h1 >>>= 0;
   h2 >>>= 0;
   if (h1 === 0 && h2 === 0) h2 = 1;
-  return [h1, h2];
+  lastHash.h2 = h2;
+  return h1;
+}
+
+/** 64-bit hash of a string (UTF-16 code units): returns the low half, the high half in `lastHash.h2`. */
+export function hashString(s: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  return finish(h1, h2);
+}
+
+/**
+ * The same hash over bytes `buf[start, end)`: equal to `hashString` of the string those bytes
+ * spell when they are ASCII (each byte is then one code unit), which is the only case callers use.
+ */
+export function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  return finish(h1, h2);
+}
+
+/** 64-bit hash of a string as two 32-bit halves (cyrb53's mixing, kept at full 2 × 32 bits). */
+export function hash64(s: string): [number, number] {
+  const h1 = hashString(s);
+  return [h1, lastHash.h2];
+}
+
+/**
+ * A set of 64-bit hashes that grows as needed: the ids of one intake batch (duplicates within a
+ * batch), sized from the batch so it rarely grows.
+ */
+export class HashSet64 {
+  private gen: Generation;
+
+  constructor(expected = 16) {
+    this.gen = new Generation(Math.max(16, expected));
+  }
+
+  /** False when already present. */
+  add(h1: number, h2: number): boolean {
+    if (this.gen.size >= this.gen.maxIds) this.grow();
+    return this.gen.add(h1, h2);
+  }
+
+  has(h1: number, h2: number): boolean {
+    return this.gen.has(h1, h2);
+  }
+
+  get size(): number {
+    return this.gen.size;
+  }
+
+  private grow(): void {
+    const old = this.gen;
+    this.gen = new Generation(old.maxIds * 2);
+    const s = old.slots;
+    for (let i = 0; i < s.length; i += 2) if (s[i] !== 0 || s[i + 1] !== 0) this.gen.add(s[i], s[i + 1]);
+  }
 }
 
 export class DedupWindow {
@@ -109,16 +175,26 @@ export class DedupWindow {
 
   /** True if `eventId` was added within the horizon. */
   has(eventId: string): boolean {
+    const h1 = hashString(eventId);
+    return this.hasHash(h1, lastHash.h2);
+  }
+
+  /** `has` for an id already hashed with `hashString` / `hashBytes`. */
+  hasHash(h1: number, h2: number): boolean {
     if (!this.enabled) return false;
-    const [h1, h2] = hash64(eventId);
     for (const g of this.gens) if (g.size > 0 && g.has(h1, h2)) return true;
     return false;
   }
 
   /** Remembers `eventId` (call after the event was durably forwarded). */
   add(eventId: string, now = Date.now()): void {
+    const h1 = hashString(eventId);
+    this.addHash(h1, lastHash.h2, now);
+  }
+
+  /** `add` for an id already hashed with `hashString` / `hashBytes`. */
+  addHash(h1: number, h2: number, now = Date.now()): void {
     if (!this.enabled) return;
-    const [h1, h2] = hash64(eventId);
     let cur = this.gens[this.current];
     if (cur.size >= cur.maxIds || now - cur.startedAt >= this.genSpanMs) {
       this.current = (this.current + 1) % this.gens.length;

@@ -76,7 +76,7 @@ export class EventPipeline implements OnApplicationBootstrap {
 
   async ingest(items: readonly unknown[], rawOf: (i: number) => Buffer): Promise<IngestOutcome> {
     if (!this.producer?.isConnected) throw new IntakeUnavailableError('Kafka producer not connected');
-    const batch = new IntakeBatch('http', Date.now());
+    const batch = new IntakeBatch('http', Date.now(), items.length);
     for (let i = 0; i < items.length; i++) this.core.accept(batch, i, items[i], () => rawOf(i));
     try {
       const sent = this.coalescer.submit([

@@ -3,7 +3,7 @@ import type { IngestorConfig } from '@app/config';
 import { buildDeadLetter, clickEventKey, ClickEvent, Codecs, DeadLetterSource } from '@app/contracts';
 import type { OutgoingMessage } from '@app/kafka';
 import { Metrics } from '@app/observability';
-import { DedupWindow } from './dedup-window';
+import { DedupWindow, HashSet64, hashString, lastHash } from './dedup-window';
 import { EventValidator } from './event-validator';
 import { INGESTOR_CONFIG } from './tokens';
 
@@ -17,21 +17,34 @@ export class IntakeBatch {
   readonly events: OutgoingMessage[] = [];
   readonly deadLetters: OutgoingMessage[] = [];
   readonly rejected: { index: number; reason: string }[] = [];
-  /** Ids to remember once the events are acknowledged. */
-  readonly ids: string[] = [];
+  /** 64-bit hashes (pairs) of the forwarded ids, remembered once the events are acknowledged. */
+  readonly idHashes: number[] = [];
   duplicates = 0;
-  private readonly batchIds = new Set<string>();
+  private readonly batchIds: HashSet64;
 
+  /** `expected`: how many items the batch will see (sizes its id set). */
   constructor(
     readonly path: IntakePath,
     readonly now: number,
-  ) {}
+    expected = 16,
+  ) {
+    this.batchIds = new HashSet64(expected);
+  }
 
-  /** True when the id was forwarded before (window) or earlier in this batch. */
-  isDuplicate(dedup: DedupWindow, id: string): boolean {
-    if (this.batchIds.has(id) || dedup.has(id)) return true;
-    this.batchIds.add(id);
+  /**
+   * True when the id (hashed with `hashString`/`hashBytes`) was forwarded before (window) or
+   * seen earlier in this batch.
+   */
+  isDuplicate(dedup: DedupWindow, h1: number, h2: number): boolean {
+    if (this.batchIds.has(h1, h2) || dedup.hasHash(h1, h2)) return true;
+    this.batchIds.add(h1, h2);
     return false;
+  }
+
+  /** Adds an event for clickstream.events.v1; its id is remembered once Kafka acknowledged. */
+  forward(message: OutgoingMessage, h1: number, h2: number): void {
+    this.events.push(message);
+    this.idHashes.push(h1, h2);
   }
 }
 
@@ -68,7 +81,9 @@ export class IntakeCore {
       return;
     }
     const event = r.event;
-    if (batch.isDuplicate(this.dedup, event.event_id)) {
+    const h1 = hashString(event.event_id);
+    const h2 = lastHash.h2;
+    if (batch.isDuplicate(this.dedup, h1, h2)) {
       batch.duplicates++;
       return;
     }
@@ -81,8 +96,7 @@ export class IntakeCore {
     }
     // NOTE: the Kafka timestamp is the ingest time, not the event time: backfilled events from
     // 2016 would otherwise fall outside the topic's time-based retention at once.
-    batch.events.push({ key: clickEventKey(event), value, timestamp: batch.now });
-    batch.ids.push(event.event_id);
+    batch.forward({ key: clickEventKey(event), value, timestamp: batch.now }, h1, h2);
   }
 
   /** Dead-letters a record that failed before or during validation. */
@@ -121,7 +135,8 @@ export class IntakeCore {
 
   /** After Kafka acknowledged the batch: remember its ids and count its outcomes. */
   committed(batch: IntakeBatch): void {
-    for (const id of batch.ids) this.dedup.add(id, batch.now);
+    const hashes = batch.idHashes;
+    for (let i = 0; i < hashes.length; i += 2) this.dedup.addHash(hashes[i], hashes[i + 1], batch.now);
     this.events.inc({ path: batch.path, outcome: 'accepted' }, batch.events.length);
     if (batch.duplicates > 0) this.events.inc({ path: batch.path, outcome: 'duplicate' }, batch.duplicates);
     if (batch.rejected.length > 0) this.events.inc({ path: batch.path, outcome: 'rejected' }, batch.rejected.length);

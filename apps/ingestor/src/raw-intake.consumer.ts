@@ -53,7 +53,7 @@ export class RawIntakeConsumer implements OnApplicationBootstrap, OnModuleDestro
   async handle(messages: IncomingMessage[]): Promise<void> {
     const producer = this.pipeline.kafkaProducer;
     if (!producer?.isConnected) throw new Error('Kafka producer not connected'); // retried by BatchConsumer
-    const batch = new IntakeBatch('kafka', Date.now());
+    const batch = new IntakeBatch('kafka', Date.now(), messages.length);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       const source = { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, headers: m.headers };
