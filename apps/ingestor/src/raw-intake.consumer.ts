@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { IngestorConfig } from '@app/config';
-import { Codecs, Topics } from '@app/contracts';
+import { Topics } from '@app/contracts';
 import { BatchConsumer, IncomingMessage, KafkaBus } from '@app/kafka';
 import { HealthRegistry, LOGGER } from '@app/observability';
 import { sendChunked } from './chunked-send';
@@ -54,21 +54,7 @@ export class RawIntakeConsumer implements OnApplicationBootstrap, OnModuleDestro
     const producer = this.pipeline.kafkaProducer;
     if (!producer?.isConnected) throw new Error('Kafka producer not connected'); // retried by BatchConsumer
     const batch = new IntakeBatch('kafka', Date.now(), messages.length);
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i];
-      const source = { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, headers: m.headers };
-      const raw = () => m.value ?? Buffer.alloc(0);
-      if (m.value === null || m.value.length === 0) {
-        this.core.reject(batch, i, '(record)', 'empty value', 'not_single_object', 'decode', raw, source);
-        continue;
-      }
-      const d = Codecs.ClickEvent.tryDecode(m.value);
-      if (!d.ok) {
-        this.core.reject(batch, i, '(record)', d.error.message, d.reasonCode, 'decode', raw, source);
-        continue;
-      }
-      this.core.accept(batch, i, d.value, raw, source);
-    }
+    for (let i = 0; i < messages.length; i++) this.core.acceptAvro(batch, i, messages[i].value, messages[i]);
     await sendChunked(producer, [
       { topic: this.bus.topic(Topics.ClickstreamEvents), messages: batch.events },
       { topic: this.bus.topic(Topics.ClickstreamDlq), messages: batch.deadLetters },

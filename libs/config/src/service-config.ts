@@ -56,6 +56,8 @@ export const ingestorConfigSchema = baseConfigSchema.extend({
   INGEST_RAW_CONSUMER: envBool(true),
   /** Partitions of the raw topic processed in parallel. */
   INGEST_RAW_CONCURRENCY: envInt(6, 1, 64),
+  /** Raw records already in canonical form skip decode/normalise/encode (same output bytes); 0 turns it off. */
+  INGEST_RAW_FAST_PATH: envBool(true),
 }).refine((c) => c.INGEST_PSEUDONYMIZE_FIELDS.length === 0 || c.PORTRAIT_HMAC_KEY !== undefined, {
   message: 'PORTRAIT_HMAC_KEY is required when INGEST_PSEUDONYMIZE_FIELDS is set',
   path: ['PORTRAIT_HMAC_KEY'],
