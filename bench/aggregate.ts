@@ -14,7 +14,7 @@
  *
  * Options (env): BENCH_AGG_EVENTS (300000), BENCH_AGG_USERS (100000), BENCH_AGG_RATE (10000),
  * BENCH_AGG_LATENCY_SECONDS (15), BENCH_AGG_MEM_USERS (1000000), BENCH_AGG_MEM_EVENTS (3),
- * BENCH_AGG_RUNS (3); `--quick` (used by `npm run bench`) shrinks everything and runs once.
+ * BENCH_AGG_RUNS (3), BENCH_AGG_PARTS (memory,throughput,latency); `--quick` (used by `npm run bench`) shrinks everything and runs once.
  * Writes reports/bench-aggregate.json and .md.
  */
 import { cpus, loadavg } from 'node:os';
@@ -40,6 +40,8 @@ const LATENCY_SECONDS = envNum('BENCH_AGG_LATENCY_SECONDS', 15, 8);
 const MEM_USERS = envNum('BENCH_AGG_MEM_USERS', 1_000_000, 200_000);
 const MEM_EVENTS = envNum('BENCH_AGG_MEM_EVENTS', 3, 3);
 const RUNS = envNum('BENCH_AGG_RUNS', 3, 1);
+/** BENCH_AGG_PARTS: which parts to run (profiling one of them); the report then has NaN for the rest. */
+const PARTS = new Set((process.env.BENCH_AGG_PARTS ?? 'memory,throughput,latency').split(','));
 const log = (m: string) => console.error(`[bench:aggregate] ${m}`);
 const TYPES = ['view', 'view', 'view', 'view', 'click', 'cart_add', 'purchase', 'favorite', 'search'];
 
@@ -283,11 +285,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 async function main() {
   log(`quick=${quick} events=${EVENTS} users=${USERS} rate=${RATE}/s latency=${LATENCY_SECONDS}s mem_users=${MEM_USERS} runs=${RUNS}`);
   const mem = [];
-  for (let r = 1; r <= RUNS; r++) mem.push(memoryRun(r));
+  if (PARTS.has('memory')) for (let r = 1; r <= RUNS; r++) mem.push(memoryRun(r));
   const tp = [];
-  for (let r = 1; r <= RUNS; r++) tp.push(await throughputRun(r));
+  if (PARTS.has('throughput')) for (let r = 1; r <= RUNS; r++) tp.push(await throughputRun(r));
   const lat = [];
-  for (let r = 1; r <= RUNS; r++) lat.push(await latencyRun(r));
+  if (PARTS.has('latency')) for (let r = 1; r <= RUNS; r++) lat.push(await latencyRun(r));
 
   const bytesPerUser = median(mem.map((m) => m.bytesPerUser));
   const rss = tp.map((t) => t.rssBytes).filter((x): x is number => x !== null);

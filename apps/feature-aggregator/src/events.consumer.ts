@@ -1,12 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { BufferedWriter, ClickHouseStore } from '@app/clickhouse';
+import { BufferedWriter, ClickHouseStore, RowBinaryEncoder } from '@app/clickhouse';
 import type { AggregatorConfig } from '@app/config';
 import { ALL_TOPIC_SPECS, buildDeadLetter, ClickEvent, clickEventKey, Codecs, DeadLetterReasons, Topics } from '@app/contracts';
 import { FeatureOptions, InvalidFeatureEvent, toFeatureEvent, UserState } from '@app/features';
 import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
 import { HealthRegistry, LOGGER, Metrics } from '@app/observability';
-import { EventRow, toEventRow } from './event-row';
+import { encodeEventRow, EVENT_COLUMNS, markLate } from './event-row';
 import { chunkBySize, FeatureEmitter, SnapshotRow } from './feature-emitter';
 import { HotStates } from './hot-states';
 import { AGGREGATOR_CONFIG } from './tokens';
@@ -24,7 +24,9 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private producer: MessageProducer | null = null;
   private emitter: FeatureEmitter | null = null;
   private readonly states: HotStates;
-  private readonly writer: BufferedWriter<EventRow>;
+  private readonly writer: BufferedWriter<never>;
+  /** Rows of the batch being handled (the loop that fills it is synchronous). */
+  private readonly rows = new RowBinaryEncoder();
   private readonly snapshots: BufferedWriter<SnapshotRow> | null;
   private readonly featureOptions: FeatureOptions;
   private readonly events;
@@ -55,8 +57,9 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     this.restores = metrics.counter('portrait_aggregator_state_restores_total', 'Users whose state was restored from ClickHouse');
     this.featureOptions = { halfLifeMs: config.AGGREGATOR_SCORE_HALF_LIFE_MS, topN: config.AGGREGATOR_TOP_N };
     this.states = new HotStates(store, config.AGGREGATOR_MAX_USERS);
-    this.writer = new BufferedWriter<EventRow>(store, {
+    this.writer = new BufferedWriter<never>(store, {
       table: 'events',
+      rowBinaryColumns: EVENT_COLUMNS,
       maxRows: config.AGGREGATOR_WRITER_MAX_ROWS,
       maxDelayMs: config.AGGREGATOR_WRITER_MAX_DELAY_MS,
     });
@@ -157,32 +160,36 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       decoded.map((d) => d.key),
     );
     try {
-      const rows: EventRow[] = [];
+      const rows = this.rows;
+      rows.reset();
       const touched = new Set<UserState>();
       const counts = { applied: 0, duplicate: 0, too_late: 0 };
       const lateness = this.config.AGGREGATOR_ALLOWED_LATENESS_MS;
+      const storedAt = Date.now();
       for (const { m, e, key } of decoded) {
+        const mark = rows.byteLength;
         try {
           const fe = toFeatureEvent(e);
-          const row = toEventRow(e, key, m.partition, m.offset, false);
+          // Encoded before the state changes: an event ClickHouse cannot take is dead-lettered
+          // without having been counted.
+          const lateAt = encodeEventRow(rows, e, key, m.partition, m.offset, storedAt);
           const state = states.get(key)!;
           const outcome = state.apply(fe, lateness);
           counts[outcome]++;
-          if (outcome === 'too_late') {
-            row.late = 1;
-            row.ver = 0;
-          } else {
-            // Duplicates too: a retried batch must still emit what its first attempt could not.
-            touched.add(state);
-          }
-          rows.push(row);
+          if (outcome === 'too_late') markLate(rows, lateAt);
+          // Duplicates too: a retried batch must still emit what its first attempt could not.
+          else touched.add(state);
+          rows.endRow();
         } catch (err) {
+          rows.truncate(mark);
           const reason = err instanceof InvalidFeatureEvent ? `${DeadLetterReasons.Validation}:${err.reasonCode}` : DeadLetterReasons.Processing;
           dead.push(this.deadLetter(m, err, reason, 'aggregate'));
         }
       }
+      const rowCount = rows.rows;
+      const body = rows.take();
       await Promise.all([
-        this.writer.write(rows),
+        this.writer.writeRowBinary(body, rowCount),
         this.emitter!.emit(touched),
         ...chunkBySize(dead, 512 * 1024).map((chunk) => this.producer!.send(this.bus.topic(Topics.ClickstreamDlq), chunk)),
       ]);

@@ -2,6 +2,11 @@ import type { ClickHouseStore } from './clickhouse-store';
 
 export interface BufferedWriterOptions {
   table: string;
+  /**
+   * The writer takes rows already encoded as RowBinary for these columns (`writeRowBinary`)
+   * instead of row objects inserted as JSONEachRow (`write`).
+   */
+  rowBinaryColumns?: readonly string[];
   /** Flush when this many rows are buffered. */
   maxRows?: number;
   /** Flush at most this long after the first buffered row. */
@@ -16,6 +21,9 @@ export interface BufferedWriterOptions {
  */
 export class BufferedWriter<T extends object> {
   private rows: T[] = [];
+  /** RowBinary mode: encoded rows waiting for the flush, and how many rows they hold. */
+  private chunks: Buffer[] = [];
+  private chunkRows = 0;
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -33,14 +41,28 @@ export class BufferedWriter<T extends object> {
   }
 
   get pending(): number {
-    return this.rows.length;
+    return this.rows.length + this.chunkRows;
   }
 
   write(rows: readonly T[]): Promise<void> {
+    if (this.options.rowBinaryColumns) throw new Error(`the ${this.options.table} writer takes RowBinary rows`);
     if (rows.length === 0) return Promise.resolve();
     for (const r of rows) this.rows.push(r);
+    return this.waitForFlush();
+  }
+
+  /** `rows` rows encoded as RowBinary for `rowBinaryColumns` (see RowBinaryEncoder). */
+  writeRowBinary(body: Buffer, rows: number): Promise<void> {
+    if (!this.options.rowBinaryColumns) throw new Error(`the ${this.options.table} writer takes row objects`);
+    if (rows === 0) return Promise.resolve();
+    this.chunks.push(body);
+    this.chunkRows += rows;
+    return this.waitForFlush();
+  }
+
+  private waitForFlush(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.rows.length >= this.maxRows) void this.flush();
+    if (this.pending >= this.maxRows) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.maxDelayMs);
     return done;
   }
@@ -51,18 +73,18 @@ export class BufferedWriter<T extends object> {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.rows.length === 0) return this.flushing;
-    const rows = this.rows;
+    const count = this.pending;
+    if (count === 0) return this.flushing;
+    const insert = this.takePending();
     const waiters = this.waiters;
-    this.rows = [];
     this.waiters = [];
     // Serialise inserts so rows land in write order and we never overload the server.
     this.flushing = this.flushing
       .catch(() => undefined)
-      .then(() => this.store.insert(this.options.table, rows))
+      .then(insert)
       .then(
         () => {
-          this.rowsWritten += rows.length;
+          this.rowsWritten += count;
           this.flushes++;
           for (const w of waiters) w.resolve();
         },
@@ -71,6 +93,20 @@ export class BufferedWriter<T extends object> {
         },
       );
     return this.flushing;
+  }
+
+  /** Empties the buffer into the insert that will store its rows. */
+  private takePending(): () => Promise<void> {
+    const { table, rowBinaryColumns } = this.options;
+    if (rowBinaryColumns) {
+      const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = [];
+      this.chunkRows = 0;
+      return () => this.store.insertRowBinary(table, rowBinaryColumns, body);
+    }
+    const rows = this.rows;
+    this.rows = [];
+    return () => this.store.insert(table, rows);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { createClient, ClickHouseClient } from '@clickhouse/client';
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { ident, quoteString } from './sql';
 
 export interface ClickHouseSettings {
@@ -11,7 +12,8 @@ export interface ClickHouseSettings {
 }
 
 /**
- * A thin façade over the official client: queries as JSON rows, inserts as JSONEachRow, and
+ * A thin façade over the official client: queries as JSON rows, inserts as JSONEachRow (or
+ * pre-encoded RowBinary), and
  * nothing the 18.16 server would reject (no query parameters, no unknown settings).
  */
 export class ClickHouseStore {
@@ -77,6 +79,17 @@ export class ClickHouseStore {
       format: 'JSONEachRow',
       clickhouse_settings: { input_format_skip_unknown_fields: 1 },
     });
+  }
+
+  /** Inserts rows already encoded as RowBinary (see row-binary.ts) for `columns`, in that order. */
+  async insertRowBinary(table: string, columns: readonly string[], body: Buffer): Promise<void> {
+    if (body.length === 0) return;
+    const r = await this.client.exec({
+      query: `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) FORMAT RowBinary`,
+      values: Readable.from([body]),
+    });
+    // The answer is empty; reading it to the end frees the socket for the next request.
+    for await (const chunk of r.stream) void chunk;
   }
 
   async tableExists(table: string): Promise<boolean> {

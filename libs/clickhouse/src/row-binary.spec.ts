@@ -1,0 +1,67 @@
+import { RowBinaryEncoder } from './row-binary';
+
+const hex = (f: (e: RowBinaryEncoder) => void) => {
+  const e = new RowBinaryEncoder(4);
+  f(e);
+  return e.bytes().toString('hex');
+};
+
+describe(RowBinaryEncoder.name, () => {
+  it('writes strings as LEB128 length + UTF-8, ASCII or not', () => {
+    expect(hex((e) => e.string(''))).toBe('00');
+    expect(hex((e) => e.string('ab'))).toBe('026162');
+    expect(hex((e) => e.string('é'))).toBe('02c3a9');
+    expect(hex((e) => e.string('北京'))).toBe('06e58c97e4baac');
+    const long = 'x'.repeat(200);
+    expect(hex((e) => e.string(long))).toBe('c801' + '78'.repeat(200));
+    const longUnicode = 'é'.repeat(100);
+    expect(hex((e) => e.string(longUnicode))).toBe('c801' + 'c3a9'.repeat(100));
+  });
+
+  it('writes numbers little-endian, DateTime as UInt32, UInt64 from numbers and decimal strings', () => {
+    expect(hex((e) => e.uint8(7))).toBe('07');
+    expect(hex((e) => e.uint16(0x1234))).toBe('3412');
+    expect(hex((e) => e.uint32(0x01020304))).toBe('04030201');
+    expect(hex((e) => e.dateTime(1_700_000_000))).toBe(Buffer.from([0x00, 0xf1, 0x53, 0x65]).toString('hex'));
+    expect(hex((e) => e.uint64(2 ** 40 + 5))).toBe('0500000000010000');
+    expect(hex((e) => e.uint64('18446744073709551615'))).toBe('ffffffffffffffff');
+    expect(hex((e) => e.uint64('1099511627781'))).toBe('0500000000010000');
+    expect(hex((e) => e.float64(1.5))).toBe('000000000000f83f');
+  });
+
+  it('writes Nullable as a null flag, then the value unless null; arrays as count + elements', () => {
+    expect(hex((e) => e.nullableFloat64(null))).toBe('01');
+    expect(hex((e) => e.nullableFloat64(2))).toBe('00' + '0000000000000040');
+    expect(hex((e) => e.nullableUInt8(null))).toBe('01');
+    expect(hex((e) => e.nullableUInt8(5))).toBe('0005');
+    expect(hex((e) => e.stringArray(['a', 'bc']))).toBe('02016102' + '6263');
+    expect(hex((e) => e.stringArray([]))).toBe('00');
+  });
+
+  it('refuses values a column cannot hold instead of wrapping them', () => {
+    const e = new RowBinaryEncoder();
+    expect(() => e.uint8(256)).toThrow(/out of range|not written/);
+    expect(() => e.uint16(-1)).toThrow(/out of range|not written/);
+    expect(() => e.nullableUInt8(300)).toThrow(/out of range|not written/);
+    expect(() => e.uint64(-1)).toThrow(/out of range|not written/);
+  });
+
+  it('grows, truncates a half-written row, patches a flag and hands over a copy', () => {
+    const e = new RowBinaryEncoder(2);
+    e.string('first');
+    e.endRow();
+    const mark = e.byteLength;
+    e.string('half');
+    e.truncate(mark);
+    e.uint8(0);
+    e.setUInt8(mark, 9);
+    e.endRow();
+    expect(e.rows).toBe(2);
+    const out = e.take();
+    expect(out.toString('hex')).toBe('05' + Buffer.from('first').toString('hex') + '09');
+    expect(e.byteLength).toBe(0);
+    e.string('zz');
+    expect(out.toString('hex')).toBe('05' + Buffer.from('first').toString('hex') + '09');
+    expect(() => e.setUInt8(10, 1)).toThrow(/out of range|not written/);
+  });
+});
