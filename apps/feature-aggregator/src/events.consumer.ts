@@ -3,13 +3,22 @@ import type { Logger } from 'pino';
 import { BufferedWriter, ClickHouseStore, RowBinaryEncoder } from '@app/clickhouse';
 import type { AggregatorConfig } from '@app/config';
 import { ALL_TOPIC_SPECS, buildDeadLetter, ClickEvent, clickEventKey, Codecs, DeadLetterReasons, Topics } from '@app/contracts';
-import { FeatureOptions, InvalidFeatureEvent, toFeatureEvent, UserState } from '@app/features';
+import { ApplyOutcome, FeatureOptions, InvalidFeatureEvent, toFeatureEvent, UserState } from '@app/features';
 import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
 import { HealthRegistry, LOGGER, Metrics } from '@app/observability';
 import { encodeEventRow, EVENT_COLUMNS, markLate } from './event-row';
 import { chunkBySize, FeatureEmitter, SnapshotRow } from './feature-emitter';
 import { HotStates } from './hot-states';
 import { AGGREGATOR_CONFIG } from './tokens';
+
+/** What one batch produced so far: its events rows, touched users, outcomes and dead letters. */
+interface BatchWork {
+  rows: RowBinaryEncoder;
+  touched: Set<UserState>;
+  counts: Record<ApplyOutcome, number>;
+  dead: OutgoingMessage[];
+  storedAt: number;
+}
 
 /**
  * Consumes validated events a batch per partition at a time: stores every event in ClickHouse
@@ -80,8 +89,8 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         intervalMs: this.config.AGGREGATOR_EMIT_INTERVAL_MS,
         features: this.featureOptions,
         onFailure: (s, err) => this.deadLetterUser(s, err),
-        onEmitted: (msgs) => {
-          for (const m of msgs) this.freshness.observe({}, Math.max(0, m.emitted_at - m.ingested_at) / 1000);
+        onEmitted: (lagsMs) => {
+          for (const lag of lagsMs) this.freshness.observe({}, Math.max(0, lag) / 1000);
         },
       },
       this.logger,
@@ -109,6 +118,28 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   /** Exposed for tests and the bench. */
   get hotStates(): HotStates {
     return this.states;
+  }
+
+  /** One event into the batch's rows and its user's state; what cannot be processed is dead-lettered. */
+  private applyEvent(batch: BatchWork, m: IncomingMessage, e: ClickEvent, key: string, state: UserState): void {
+    const rows = batch.rows;
+    const mark = rows.byteLength;
+    try {
+      const fe = toFeatureEvent(e);
+      // Encoded before the state changes: an event ClickHouse cannot take is dead-lettered
+      // without having been counted.
+      const lateAt = encodeEventRow(rows, e, key, m.partition, m.offset, batch.storedAt);
+      const outcome = state.apply(fe, this.config.AGGREGATOR_ALLOWED_LATENESS_MS);
+      batch.counts[outcome]++;
+      if (outcome === 'too_late') markLate(rows, lateAt);
+      // Duplicates too: a retried batch must still emit what its first attempt could not.
+      else batch.touched.add(state);
+      rows.endRow();
+    } catch (err) {
+      rows.truncate(mark);
+      const reason = err instanceof InvalidFeatureEvent ? `${DeadLetterReasons.Validation}:${err.reasonCode}` : DeadLetterReasons.Processing;
+      batch.dead.push(this.deadLetter(m, err, reason, 'aggregate'));
+    }
   }
 
   private deadLetter(m: IncomingMessage, error: unknown, reasonCode: string, stage: string): OutgoingMessage {
@@ -147,47 +178,49 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async handleBatch(messages: IncomingMessage[]): Promise<void> {
-    const dead: OutgoingMessage[] = [];
-    const decoded: { m: IncomingMessage; e: ClickEvent; key: string }[] = [];
-    for (const m of messages) {
-      const r = m.value ? Codecs.ClickEvent.tryDecode(m.value) : null;
-      if (r?.ok) decoded.push({ m, e: r.value, key: clickEventKey(r.value) });
-      else dead.push(this.deadLetter(m, r ? r.error : 'empty message value', r ? r.reasonCode : 'empty', 'decode'));
-    }
     const partition = messages[0].partition;
-    const states = await this.states.acquire(
-      partition,
-      decoded.map((d) => d.key),
-    );
+    // The batch's users from the record keys (the ingestor keys events by clickEventKey): their
+    // states are ready before any event is decoded, so each event is decoded, applied and dropped
+    // in turn — a batch of decoded events waiting together survived garbage collections and made
+    // every scavenge copy them. An event whose user differs from its record key waits for a second
+    // lookup below.
+    const keys = new Set<string>();
+    for (const m of messages) if (m.key !== null) keys.add(m.key.toString('utf8'));
+    const states = await this.states.acquire(partition, keys);
+    const held = [states];
     try {
-      const rows = this.rows;
-      rows.reset();
-      const touched = new Set<UserState>();
-      const counts = { applied: 0, duplicate: 0, too_late: 0 };
-      const lateness = this.config.AGGREGATOR_ALLOWED_LATENESS_MS;
-      const storedAt = Date.now();
-      for (const { m, e, key } of decoded) {
-        const mark = rows.byteLength;
-        try {
-          const fe = toFeatureEvent(e);
-          // Encoded before the state changes: an event ClickHouse cannot take is dead-lettered
-          // without having been counted.
-          const lateAt = encodeEventRow(rows, e, key, m.partition, m.offset, storedAt);
-          const state = states.get(key)!;
-          const outcome = state.apply(fe, lateness);
-          counts[outcome]++;
-          if (outcome === 'too_late') markLate(rows, lateAt);
-          // Duplicates too: a retried batch must still emit what its first attempt could not.
-          else touched.add(state);
-          rows.endRow();
-        } catch (err) {
-          rows.truncate(mark);
-          const reason = err instanceof InvalidFeatureEvent ? `${DeadLetterReasons.Validation}:${err.reasonCode}` : DeadLetterReasons.Processing;
-          dead.push(this.deadLetter(m, err, reason, 'aggregate'));
+      const batch: BatchWork = {
+        rows: this.rows,
+        touched: new Set<UserState>(),
+        counts: { applied: 0, duplicate: 0, too_late: 0 },
+        dead: [],
+        storedAt: Date.now(),
+      };
+      batch.rows.reset();
+      let unkeyed: { m: IncomingMessage; e: ClickEvent; key: string }[] | null = null;
+      for (const m of messages) {
+        const r = m.value ? Codecs.ClickEvent.tryDecode(m.value) : null;
+        if (!r?.ok) {
+          batch.dead.push(this.deadLetter(m, r ? r.error : 'empty message value', r ? r.reasonCode : 'empty', 'decode'));
+          continue;
         }
+        const key = clickEventKey(r.value);
+        const state = states.get(key);
+        if (state) this.applyEvent(batch, m, r.value, key, state);
+        else (unkeyed ??= []).push({ m, e: r.value, key });
       }
-      const rowCount = rows.rows;
-      const body = rows.take();
+      // The shared encoder is emptied before any await (other partitions' batches use it too).
+      let rowCount = batch.rows.rows;
+      let body = batch.rows.take();
+      if (unkeyed !== null) {
+        const more = await this.states.acquire(partition, unkeyed.map((u) => u.key));
+        held.push(more);
+        batch.rows.reset();
+        for (const { m, e, key } of unkeyed) this.applyEvent(batch, m, e, key, more.get(key)!);
+        rowCount += batch.rows.rows;
+        body = Buffer.concat([body, batch.rows.take()]);
+      }
+      const { touched, counts, dead } = batch;
       await Promise.all([
         this.writer.writeRowBinary(body, rowCount),
         this.emitter!.emit(touched),
@@ -199,7 +232,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       this.events.inc({ outcome: 'dead_letter' }, dead.length);
       if (dead.length > 0) this.logger.warn({ event: 'dead_letters', partition, count: dead.length }, 'events dead-lettered');
     } finally {
-      this.states.release(states.values());
+      for (const h of held) this.states.release(h.values());
       this.hotUsers.set({}, this.states.size);
       this.restores.inc({}, this.states.restores);
       this.states.restores = 0;
