@@ -26,6 +26,7 @@
  * otherwise kafkajs stays as it is. `PORTRAIT_KAFKAJS_PATCHES=0` turns them all off.
  */
 import { createRequire } from 'node:module';
+import { crc32c } from './crc32c';
 import { encodeProduceV3, LongClass, ProduceArgs } from './produce-encoder';
 
 const PATCHED_VERSION = '2.2.4';
@@ -120,12 +121,11 @@ function install(): PatchState {
     const produceEntry = cache[produceV3Path];
     if (!produceEntry) return 'unavailable';
     const Long = req('kafkajs/src/utils/long') as LongClass;
-    const crc32C = req('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
     const fastProduce = (args: ProduceArgs) => {
       const request = originalProduce(args);
       const encodeOriginal = request.encode;
       request.encode = async () => {
-        const body = encodeProduceV3(args, { Long, crc32C, dateNow: Date.now() });
+        const body = encodeProduceV3(args, { Long, crc32C: crc32c, dateNow: Date.now() });
         if (!body) return encodeOriginal();
         const encoder = new UnsafeAllocEncoder(0);
         encoder.buf = body;
