@@ -36,6 +36,9 @@ export const INTEREST_WEIGHTS: Readonly<Record<string, number>> = {
   comment: 1,
 };
 
+/** INTEREST_WEIGHTS as a Map (a keyed read of the object with varying keys was a megamorphic load). */
+const WEIGHT_OF_TYPE: ReadonlyMap<string, number> = new Map(Object.entries(INTEREST_WEIGHTS));
+
 /** Everything a `UserFeatures` message carries besides its envelope. */
 export interface ComputedFeatures {
   as_of: number;
@@ -65,18 +68,67 @@ export function firstAfter(events: readonly FeatureEvent[], bound: number): numb
 /** Score a ranks before b: higher score first, ties by key. */
 const before = (aKey: string, aScore: number, bKey: string, bScore: number) => aScore > bScore || (aScore === bScore && aKey < bKey);
 
-/** The n best positive scores, best first (ties by key): a selection, no sort of every entry. */
-function topScores(m: Map<string, number>, n: number): Score[] {
+/** The n best positive scores of `keys[i]` / `scores[i]` (i < size), best first (ties by key): a selection, no sort. */
+function topScores(keys: readonly string[], scores: readonly number[], size: number, n: number): Score[] {
   const top: Score[] = [];
-  for (const [key, score] of m) {
+  for (let k = 0; k < size; k++) {
+    const key = keys[k];
+    const score = scores[k];
     if (!(score > 0)) continue;
     if (top.length === n && !before(key, score, top[n - 1].key, top[n - 1].score)) continue;
-    let i = Math.min(top.length, n - 1);
-    while (i > 0 && before(key, score, top[i - 1].key, top[i - 1].score)) i--;
-    top.splice(i, 0, { key, score });
-    if (top.length > n) top.pop();
+    let i = top.length < n ? top.length : n - 1;
+    if (top.length < n) top.push({ key, score });
+    while (i > 0 && before(key, score, top[i - 1].key, top[i - 1].score)) {
+      top[i] = top[i - 1];
+      i--;
+    }
+    top[i] = { key, score };
   }
   return top;
+}
+
+/** Distinct keys of one computation are numbered through a linear scan while there are at most this many. */
+const FEW_KEYS = 16;
+
+/**
+ * Dense indices 0, 1, ... for the distinct keys seen since `reset`: a linear scan while there are
+ * few (most users have a handful of categories), a Map beyond. Reused by every computeFeatures
+ * call without clearing collections: `Set#clear`/`Map#clear` allocate a fresh table, and eight of
+ * them per call were a third of computeFeatures' time (CPU profile of bench:aggregate).
+ */
+class KeyIndex<K> {
+  readonly keys: K[] = [];
+  size = 0;
+  private readonly map = new Map<K, number>();
+  private mapped = false;
+
+  reset(): void {
+    this.size = 0;
+    if (this.mapped) {
+      this.map.clear();
+      this.mapped = false;
+    }
+  }
+
+  /** The key's index; a new key gets index `size` (then size grows by one). */
+  indexOf(key: K): number {
+    if (!this.mapped) {
+      for (let i = 0; i < this.size; i++) if (this.keys[i] === key) return i;
+      if (this.size < FEW_KEYS) {
+        this.keys[this.size] = key;
+        return this.size++;
+      }
+      for (let i = 0; i < this.size; i++) this.map.set(this.keys[i], i);
+      this.mapped = true;
+    }
+    let i = this.map.get(key);
+    if (i === undefined) {
+      i = this.size++;
+      this.keys[i] = key;
+      this.map.set(key, i);
+    }
+    return i;
+  }
 }
 
 /** FNV-1a step over a string's UTF-16 code units (session signatures, see computeFeatures). */
@@ -86,19 +138,24 @@ function fnv(h: number, s: string, prime: number): number {
 }
 
 /**
- * Scratch collections reused by every computeFeatures call (it is synchronous and never
- * re-entered): the aggregator computes features for every touched user on every flush, and fresh
- * Sets/Maps per call were a large share of its allocations (sampling allocation profile).
+ * Scratch state reused by every computeFeatures call (it is synchronous and never re-entered):
+ * the aggregator computes features for every touched user on every flush.
  */
 const scratch = {
-  items: new Set<string>(),
-  categories: new Set<string>(),
-  days: new Set<number>(),
-  perMinute: new Map<number, number>(),
-  catScores: new Map<string, number>(),
-  brandScores: new Map<string, number>(),
-  sessions24: new Set<number>(),
-  sigCount: new Map<number, number>(),
+  items: new KeyIndex<string>(),
+  categories: new KeyIndex<string>(),
+  catScores: new KeyIndex<string>(),
+  catScore: [] as number[],
+  brandScores: new KeyIndex<string>(),
+  brandScore: [] as number[],
+  prices: new KeyIndex<string>(),
+  /** Per category of `prices`: views with a price (sum, count), purchases with a price (sum, count). */
+  vSum: [] as number[],
+  vN: [] as number[],
+  pSum: [] as number[],
+  pN: [] as number[],
+  signatures: new KeyIndex<number>(),
+  sigCount: [] as number[],
 };
 
 /**
@@ -163,18 +220,24 @@ export function computeFeatures(
   let ratingN = 0;
   let lastPurchase: number | null = null;
   let ingestedAt = 0;
-  const { items, categories, days, perMinute, catScores, brandScores, sessions24, sigCount } = scratch;
-  items.clear();
-  categories.clear();
-  days.clear();
-  perMinute.clear();
-  catScores.clear();
-  brandScores.clear();
-  sessions24.clear();
-  sigCount.clear();
-  const hist = new Array<number>(24).fill(0);
+  const { items, categories, catScores, catScore, brandScores, brandScore, prices, vSum, vN, pSum, pN, signatures, sigCount } = scratch;
+  items.reset();
+  categories.reset();
+  catScores.reset();
+  brandScores.reset();
+  prices.reset();
+  signatures.reset();
+  // prettier-ignore
+  const hist = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  // Events are in time order, so days, minutes and session numbers only grow: distinct days,
+  // the busiest minute and the distinct 24-hour sessions are counted at their changes.
+  let activeDays = 0;
+  let lastDay = Number.NaN;
   let maxPerMinute = 0;
-  const prices = new Map<string, { vSum: number; vN: number; pSum: number; pN: number }>();
+  let minute = Number.NaN;
+  let inMinute = 0;
+  let sessions24 = 0;
+  let lastSession24 = -1;
   // Sessions: a signature per session for identical_session_ratio — the (event_type, item_id)
   // sequence as two 32-bit FNV-1a hashes combined into one 53-bit number (a collision between two
   // different sequences of one user has probability ~2^-53), with the session's length.
@@ -182,19 +245,13 @@ export function computeFeatures(
   let sigA = 0;
   let sigB = 0;
   let sigLen = 0;
-  const closeSession = () => {
-    if (sigLen >= 2) {
-      const key = (sigA >>> 0) * 2097152 + ((sigB >>> 0) & 0x1fffff);
-      sigCount.set(key, (sigCount.get(key) ?? 0) + 1);
-    }
-  };
   const ln2 = Math.LN2 / options.halfLifeMs;
 
   for (let i = from; i < to; i++) {
     const e = events[i];
     const prev = i > from ? events[i - 1] : null;
     if (!prev || e.ts - prev.ts > SESSION_GAP_MS || (e.session !== null && prev.session !== null && e.session !== prev.session)) {
-      if (sigLen > 0) closeSession();
+      if (sigLen >= 2) countSignature(sigA, sigB);
       sigA = 0x811c9dc5;
       sigB = 0x2c9277b5;
       sigLen = 0;
@@ -276,40 +333,55 @@ export function computeFeatures(
       default:
         break;
     }
-    if (e.item !== null) items.add(e.item);
-    if (e.category !== null) categories.add(e.category);
-    days.add(Math.floor(e.ts / DAY_MS));
+    if (e.item !== null) items.indexOf(e.item);
+    if (e.category !== null) categories.indexOf(e.category);
+    const day = Math.floor(e.ts / DAY_MS);
+    if (day !== lastDay) {
+      activeDays++;
+      lastDay = day;
+    }
     hist[Math.floor(e.ts / HOUR_MS) % 24]++; // UTC hour of day (epoch hours are aligned to UTC)
     if (in24) {
       c.events_24h++;
-      sessions24.add(sessions);
-      const minute = Math.floor(e.ts / MINUTE_MS);
-      const n = (perMinute.get(minute) ?? 0) + 1;
-      perMinute.set(minute, n);
-      if (n > maxPerMinute) maxPerMinute = n;
+      if (sessions !== lastSession24) {
+        sessions24++;
+        lastSession24 = sessions;
+      }
+      const m = Math.floor(e.ts / MINUTE_MS);
+      if (m !== minute) {
+        minute = m;
+        inMinute = 0;
+      }
+      if (++inMinute > maxPerMinute) maxPerMinute = inMinute;
     }
-    const w = INTEREST_WEIGHTS[e.type] ?? 0;
+    const w = WEIGHT_OF_TYPE.get(e.type) ?? 0;
     if (w > 0) {
       const decayed = w * Math.exp(-(asOf - e.ts) * ln2);
-      if (e.category !== null) catScores.set(e.category, (catScores.get(e.category) ?? 0) + decayed);
-      if (e.brand !== null) brandScores.set(e.brand, (brandScores.get(e.brand) ?? 0) + decayed);
+      if (e.category !== null) addTo(catScores, catScore, e.category, decayed);
+      if (e.brand !== null) addTo(brandScores, brandScore, e.brand, decayed);
     }
     if (e.category !== null && e.price !== null && (e.type === 'view' || e.type === 'purchase')) {
-      let p = prices.get(e.category);
-      if (!p) prices.set(e.category, (p = { vSum: 0, vN: 0, pSum: 0, pN: 0 }));
+      const n = prices.size;
+      const p = prices.indexOf(e.category);
+      if (p === n) {
+        vSum[p] = 0;
+        vN[p] = 0;
+        pSum[p] = 0;
+        pN[p] = 0;
+      }
       if (e.type === 'view') {
-        p.vSum += e.price;
-        p.vN++;
+        vSum[p] += e.price;
+        vN[p]++;
       } else {
-        p.pSum += e.price;
-        p.pN++;
+        pSum[p] += e.price;
+        pN[p]++;
       }
     }
   }
-  if (sigLen > 0) closeSession();
+  if (sigLen >= 2) countSignature(sigA, sigB);
   // Single-event sessions repeat trivially (one view of the home page); only compare real sequences.
   let identical = 0;
-  for (const n of sigCount.values()) if (n > 1) identical += n;
+  for (let k = 0; k < signatures.size; k++) if (sigCount[k] > 1) identical += sigCount[k];
   const n30 = to - from;
   const last = n30 > 0 ? events[to - 1].ts : 0;
 
@@ -332,7 +404,7 @@ export function computeFeatures(
     spend_30d: spend,
     distinct_items_30d: items.size,
     distinct_categories_30d: categories.size,
-    active_days_30d: days.size,
+    active_days_30d: activeDays,
     last_event_at: last,
     first_event_at: Number.isFinite(firstEventAt) ? firstEventAt : 0,
     sessions_30d: sessions,
@@ -350,25 +422,16 @@ export function computeFeatures(
     hour_histogram_30d: hist,
     max_events_per_minute_24h: maxPerMinute,
     events_24h: c.events_24h,
-    distinct_sessions_24h: sessions24.size,
+    distinct_sessions_24h: sessions24,
   };
-  const category_prices: CategoryPrice[] = [...prices.entries()]
-    .sort((a, b) => b[1].vN + b[1].pN - (a[1].vN + a[1].pN) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .slice(0, options.topN)
-    .map(([category, p]) => ({
-      category,
-      avg_view_price: p.vN > 0 ? p.vSum / p.vN : null,
-      avg_purchase_price: p.pN > 0 ? p.pSum / p.pN : null,
-      views_with_price: p.vN,
-      purchases_with_price: p.pN,
-    }));
+  const category_prices = topPrices(prices, vSum, vN, pSum, pN, options.topN);
   return {
     as_of: asOf,
     ingested_at: ingestedAt,
     event_count: n30,
     features,
-    category_scores: topScores(catScores, options.topN),
-    brand_scores: topScores(brandScores, options.topN),
+    category_scores: topScores(catScores.keys, catScore, catScores.size, options.topN),
+    brand_scores: topScores(brandScores.keys, brandScore, brandScores.size, options.topN),
     category_prices,
     activity: {
       identical_session_ratio: sessions > 0 ? identical / sessions : 0,
@@ -380,4 +443,51 @@ export function computeFeatures(
       likes_24h: c.likes_24h,
     },
   };
+}
+
+/** Adds `v` to the sum of `key` (a new key starts from 0, as `(get(key) ?? 0) + v` did). */
+function addTo(index: KeyIndex<string>, sums: number[], key: string, v: number): void {
+  const n = index.size;
+  const i = index.indexOf(key);
+  if (i === n) sums[i] = 0;
+  sums[i] += v;
+}
+
+/** Counts one session signature (sessions of ≥ 2 events) for identical_session_ratio. */
+function countSignature(sigA: number, sigB: number): void {
+  const key = (sigA >>> 0) * 2097152 + ((sigB >>> 0) & 0x1fffff);
+  const n = scratch.signatures.size;
+  const i = scratch.signatures.indexOf(key);
+  if (i === n) scratch.sigCount[i] = 0;
+  scratch.sigCount[i]++;
+}
+
+/** category_prices: the n categories with most priced views + purchases (ties by key), a selection. */
+function topPrices(
+  index: KeyIndex<string>,
+  vSum: readonly number[],
+  vN: readonly number[],
+  pSum: readonly number[],
+  pN: readonly number[],
+  n: number,
+): CategoryPrice[] {
+  const order: number[] = [];
+  const ahead = (a: number, b: number) => vN[a] + pN[a] > vN[b] + pN[b] || (vN[a] + pN[a] === vN[b] + pN[b] && index.keys[a] < index.keys[b]);
+  for (let k = 0; k < index.size; k++) {
+    if (order.length === n && !ahead(k, order[n - 1])) continue;
+    let i = order.length < n ? order.length : n - 1;
+    if (order.length < n) order.push(k);
+    while (i > 0 && ahead(k, order[i - 1])) {
+      order[i] = order[i - 1];
+      i--;
+    }
+    order[i] = k;
+  }
+  return order.map((k) => ({
+    category: index.keys[k],
+    avg_view_price: vN[k] > 0 ? vSum[k] / vN[k] : null,
+    avg_purchase_price: pN[k] > 0 ? pSum[k] / pN[k] : null,
+    views_with_price: vN[k],
+    purchases_with_price: pN[k],
+  }));
 }
