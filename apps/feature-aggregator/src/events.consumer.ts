@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { BufferedWriter, ClickHouseStore, RowBinaryEncoder } from '@app/clickhouse';
 import type { AggregatorConfig } from '@app/config';
 import { ALL_TOPIC_SPECS, buildDeadLetter, ClickEvent, clickEventKey, Codecs, DeadLetterReasons, Topics } from '@app/contracts';
-import { ApplyOutcome, FeatureOptions, InvalidFeatureEvent, toFeatureEvent, UserState } from '@app/features';
+import { ApplyOutcome, FeatureEvent, FeatureOptions, InvalidFeatureEvent, toFeatureEvent, UserState } from '@app/features';
 import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
 import { HealthRegistry, LOGGER, Metrics } from '@app/observability';
 import { encodeEventRow, EVENT_COLUMNS, markLate } from './event-row';
+import { EventTranscoder } from './event-transcoder';
 import { chunkBySize, FeatureEmitter, SnapshotRow } from './feature-emitter';
 import { HotStates } from './hot-states';
 import { AGGREGATOR_CONFIG } from './tokens';
@@ -36,6 +37,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly writer: BufferedWriter<never>;
   /** Rows of the batch being handled (the loop that fills it is synchronous). */
   private readonly rows = new RowBinaryEncoder();
+  private readonly transcoder = new EventTranscoder();
   private readonly snapshots: BufferedWriter<SnapshotRow> | null;
   private readonly featureOptions: FeatureOptions;
   private readonly events;
@@ -120,26 +122,42 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     return this.states;
   }
 
-  /** One event into the batch's rows and its user's state; what cannot be processed is dead-lettered. */
+  /** One decoded event into the batch's rows and its user's state; what cannot be processed is dead-lettered. */
   private applyEvent(batch: BatchWork, m: IncomingMessage, e: ClickEvent, key: string, state: UserState): void {
-    const rows = batch.rows;
-    const mark = rows.byteLength;
+    const mark = batch.rows.byteLength;
     try {
       const fe = toFeatureEvent(e);
       // Encoded before the state changes: an event ClickHouse cannot take is dead-lettered
       // without having been counted.
-      const lateAt = encodeEventRow(rows, e, key, m.partition, m.offset, batch.storedAt);
-      const outcome = state.apply(fe, this.config.AGGREGATOR_ALLOWED_LATENESS_MS);
-      batch.counts[outcome]++;
-      if (outcome === 'too_late') markLate(rows, lateAt);
-      // Duplicates too: a retried batch must still emit what its first attempt could not.
-      else batch.touched.add(state);
-      rows.endRow();
+      const lateAt = encodeEventRow(batch.rows, e, key, m.partition, m.offset, batch.storedAt);
+      this.applyFeatureEvent(batch, state, fe, lateAt);
     } catch (err) {
-      rows.truncate(mark);
-      const reason = err instanceof InvalidFeatureEvent ? `${DeadLetterReasons.Validation}:${err.reasonCode}` : DeadLetterReasons.Processing;
-      batch.dead.push(this.deadLetter(m, err, reason, 'aggregate'));
+      this.rejectEvent(batch, m, mark, err);
     }
+  }
+
+  /** Like applyEvent for an event the transcoder has just written as the row starting at `mark`. */
+  private applyTranscoded(batch: BatchWork, m: IncomingMessage, mark: number, state: UserState): void {
+    try {
+      this.applyFeatureEvent(batch, state, toFeatureEvent(this.transcoder.event), this.transcoder.lateAt);
+    } catch (err) {
+      this.rejectEvent(batch, m, mark, err);
+    }
+  }
+
+  private applyFeatureEvent(batch: BatchWork, state: UserState, fe: FeatureEvent, lateAt: number): void {
+    const outcome = state.apply(fe, this.config.AGGREGATOR_ALLOWED_LATENESS_MS);
+    batch.counts[outcome]++;
+    if (outcome === 'too_late') markLate(batch.rows, lateAt);
+    // Duplicates too: a retried batch must still emit what its first attempt could not.
+    else batch.touched.add(state);
+    batch.rows.endRow();
+  }
+
+  private rejectEvent(batch: BatchWork, m: IncomingMessage, mark: number, err: unknown): void {
+    batch.rows.truncate(mark);
+    const reason = err instanceof InvalidFeatureEvent ? `${DeadLetterReasons.Validation}:${err.reasonCode}` : DeadLetterReasons.Processing;
+    batch.dead.push(this.deadLetter(m, err, reason, 'aggregate'));
   }
 
   private deadLetter(m: IncomingMessage, error: unknown, reasonCode: string, stage: string): OutgoingMessage {
@@ -198,7 +216,18 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       };
       batch.rows.reset();
       let unkeyed: { m: IncomingMessage; e: ClickEvent; key: string }[] | null = null;
+      const rows = batch.rows;
       for (const m of messages) {
+        // Most events: their row copied from the Avro bytes, only the features' fields decoded.
+        const mark = rows.byteLength;
+        if (m.value !== null && this.transcoder.transcode(m.value, rows, m.partition, m.offset, batch.storedAt)) {
+          const state = states.get(this.transcoder.key);
+          if (state) {
+            this.applyTranscoded(batch, m, mark, state);
+            continue;
+          }
+          rows.truncate(mark); // a user the record key did not name: the general path below
+        }
         const r = m.value ? Codecs.ClickEvent.tryDecode(m.value) : null;
         if (!r?.ok) {
           batch.dead.push(this.deadLetter(m, r ? r.error : 'empty message value', r ? r.reasonCode : 'empty', 'decode'));

@@ -92,6 +92,21 @@ export class RowBinaryEncoder {
     this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
   }
 
+  /** A String from bytes that are already UTF-8 (`src[start, end)`), copied. */
+  rawString(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(5 + n);
+    this.leb128(n);
+    const buf = this.buf;
+    if (n < 32) {
+      const at = this.pos - start;
+      for (let i = start; i < end; i++) buf[at + i] = src[i];
+    } else {
+      buf.set(src.subarray(start, end), this.pos);
+    }
+    this.pos += n;
+  }
+
   stringArray(values: readonly string[]): void {
     this.arrayLength(values.length);
     for (const v of values) this.string(v);

@@ -36,8 +36,14 @@ export class InvalidFeatureEvent extends Error {
 
 const blank = (s: string | null | undefined): string | null => (s === null || s === undefined || s === '' ? null : s);
 
+/** The fields of a ClickEvent the features read. */
+export type FeatureSource = Pick<
+  ClickEvent,
+  'event_id' | 'event_type' | 'ts' | 'item_id' | 'category' | 'brand' | 'price' | 'quantity' | 'rating' | 'session_id' | 'ingested_at'
+>;
+
 /** Validates and projects one event; throws InvalidFeatureEvent for values the features cannot use. */
-export function toFeatureEvent(e: ClickEvent): FeatureEvent {
+export function toFeatureEvent(e: FeatureSource): FeatureEvent {
   if (!Number.isFinite(e.ts) || e.ts < MIN_TS || e.ts >= MAX_TS) throw new InvalidFeatureEvent('ts_out_of_range', `event time ${e.ts} out of range`);
   if (e.price !== null && e.price !== undefined && !(Number.isFinite(e.price) && e.price >= 0)) {
     throw new InvalidFeatureEvent('bad_price', `price ${e.price} is not a finite number >= 0`);
