@@ -197,7 +197,7 @@ export class EventTranscoder {
    */
   private skipProperties(): number {
     let total = 0;
-    const keys: number[] = [];
+    let keys: number[] | null = null; // spans of the keys so far (most events have no properties)
     for (;;) {
       let n = this.long();
       if (!this.ok) return -1;
@@ -212,6 +212,7 @@ export class EventTranscoder {
         const ke = this.pos;
         this.stringSpan();
         if (!this.ok || isIndexOrProto(this.buf, ks, ke)) return -1;
+        keys ??= [];
         for (let j = 0; j < keys.length; j += 2) if (this.buf.compare(this.buf, ks, ke, keys[j], keys[j + 1]) === 0) return -1;
         keys.push(ks, ke);
       }

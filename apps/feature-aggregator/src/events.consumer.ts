@@ -92,7 +92,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         features: this.featureOptions,
         onFailure: (s, err) => this.deadLetterUser(s, err),
         onEmitted: (lagsMs) => {
-          for (const lag of lagsMs) this.freshness.observe({}, Math.max(0, lag) / 1000);
+          for (let i = 0; i < lagsMs.length; i++) this.freshness.observe(Math.max(0, lagsMs[i]) / 1000);
         },
       },
       this.logger,

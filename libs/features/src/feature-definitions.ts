@@ -76,13 +76,14 @@ function topScores(keys: readonly string[], scores: readonly number[], size: num
     const score = scores[k];
     if (!(score > 0)) continue;
     if (top.length === n && !before(key, score, top[n - 1].key, top[n - 1].score)) continue;
+    const entry: Score = { key, score };
     let i = top.length < n ? top.length : n - 1;
-    if (top.length < n) top.push({ key, score });
+    if (top.length < n) top.push(entry);
     while (i > 0 && before(key, score, top[i - 1].key, top[i - 1].score)) {
       top[i] = top[i - 1];
       i--;
     }
-    top[i] = { key, score };
+    top[i] = entry;
   }
   return top;
 }
