@@ -15,8 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ALL_TOPIC_SPECS, ClickEventInput, Codecs, Topics } from '@app/contracts';
-import { CanonicalEventJson, generateEvents } from '@app/datasets';
+import { ALL_TOPIC_SPECS, Codecs, Topics } from '@app/contracts';
+import { CanonicalEventJson, generateEvents, toRawClickEvent } from '@app/datasets';
 import { KafkaBus } from '@app/kafka';
 import { createLogger } from '@app/observability';
 import { freePort, ServiceProcess, testNamespace } from '@app/testing';
@@ -127,24 +127,13 @@ async function acceptedByServer(port: number): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-function toRaw(e: CanonicalEventJson): ClickEventInput {
-  return {
-    event_id: e.event_id, user_id: e.user_id ?? null, anonymous_id: e.anonymous_id ?? null, session_id: e.session_id ?? null,
-    event_type: e.event_type, ts: Number(e.ts), item_id: e.item_id ?? null, category: e.category ?? null, brand: e.brand ?? null,
-    price: e.price ?? null, currency: e.currency ?? null, quantity: e.quantity ?? null, rating: e.rating ?? null,
-    query: e.query ?? null, target_user_id: e.target_user_id ?? null, device: e.device ?? null, os: e.os ?? null,
-    city: e.city ?? null, region: e.region ?? null, country: e.country ?? null, ip: e.ip ?? null,
-    user_agent: e.user_agent ?? null, referrer: e.referrer ?? null, properties: e.properties ?? {},
-  };
-}
-
 async function kafkaPath(n: number) {
   const ns = testNamespace('benchraw');
   const bus = new KafkaBus({ brokers: ns.brokers, clientId: 'bench-ingest', topicPrefix: ns.topicPrefix, logger });
   try {
     await retry(() => bus.ensureTopics(ALL_TOPIC_SPECS));
     const producer = await bus.producer();
-    const raw = events(n, 2).map((e) => ({ key: e.user_id ?? e.event_id, value: Codecs.ClickEvent.encode(toRaw(e)) }));
+    const raw = events(n, 2).map((e) => ({ key: e.user_id ?? e.event_id, value: Codecs.ClickEvent.encode(toRawClickEvent(e)) }));
     for (let i = 0; i < raw.length; i += 2_000) await retry(() => producer.send(bus.topic(Topics.ClickstreamRaw), raw.slice(i, i + 2_000)));
     const port = await freePort();
     const svc = new ServiceProcess('ingestor', port, { ...ns.env, INGESTOR_PORT: String(port), LOG_LEVEL: 'warn' }, SERVICE_ROOT);

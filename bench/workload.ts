@@ -1,5 +1,7 @@
-import { ClickEventInput, Codecs } from '@app/contracts';
-import { CanonicalEventJson, generateEvents, GeneratorOptions } from '@app/datasets';
+import { Codecs } from '@app/contracts';
+import { generateEvents, GeneratorOptions, toRawClickEvent } from '@app/datasets';
+
+export { toRawClickEvent };
 
 /**
  * The benchmark workload: the built-in generator's shoppers (seeded, so every run and every
@@ -12,37 +14,6 @@ export function workloadOptions(seed: number, users: number, days = 3): Generato
   // Event time ends "now", so the windows and the 7-day backfill flag behave as in live traffic.
   const startMs = Math.floor((Date.now() - days * 86_400_000) / 3_600_000) * 3_600_000;
   return { seed, users, days, startMs };
-}
-
-/** A canonical event as the raw Avro record a producer would publish (ingest fields unset). */
-export function toRawClickEvent(e: CanonicalEventJson): ClickEventInput {
-  const ts = typeof e.ts === 'number' ? e.ts : Date.parse(e.ts);
-  return {
-    event_id: e.event_id,
-    user_id: e.user_id ?? null,
-    anonymous_id: e.anonymous_id ?? null,
-    session_id: e.session_id ?? null,
-    event_type: e.event_type,
-    ts,
-    item_id: e.item_id ?? null,
-    category: e.category ?? null,
-    brand: e.brand ?? null,
-    price: e.price ?? null,
-    currency: e.currency ?? null,
-    quantity: e.quantity ?? null,
-    rating: e.rating ?? null,
-    query: e.query ?? null,
-    target_user_id: e.target_user_id ?? null,
-    device: e.device ?? null,
-    os: e.os ?? null,
-    city: e.city ?? null,
-    region: e.region ?? null,
-    country: e.country ?? null,
-    ip: e.ip ?? null,
-    user_agent: e.user_agent ?? null,
-    referrer: e.referrer ?? null,
-    properties: e.properties ?? {},
-  };
 }
 
 /** Mean and median Avro size (single-object encoding) of the first `n` generated events. */

@@ -1,6 +1,6 @@
 import { RowBinaryEncoder } from '@app/clickhouse';
 import { ClickEvent, clickEventKey, Codecs, exampleClickEvent } from '@app/contracts';
-import { CanonicalEventJson, generateEvents } from '@app/datasets';
+import { CanonicalEventJson, generateEvents, toRawClickEvent } from '@app/datasets';
 import { toFeatureEvent } from '@app/features';
 import { encodeEventRow } from './event-row';
 import { EventTranscoder } from './event-transcoder';
@@ -54,17 +54,8 @@ function compare(sut: EventTranscoder, bytes: Buffer, label: string, partition =
   return true;
 }
 
-function raw(e: CanonicalEventJson): ClickEvent {
-  return {
-    event_id: e.event_id, user_id: e.user_id ?? null, anonymous_id: e.anonymous_id ?? null, session_id: e.session_id ?? null,
-    event_type: e.event_type, ts: Number(e.ts), item_id: e.item_id ?? null, category: e.category ?? null, brand: e.brand ?? null,
-    price: e.price ?? null, currency: e.currency ?? null, quantity: e.quantity ?? null, rating: e.rating ?? null,
-    query: e.query ?? null, target_user_id: e.target_user_id ?? null, device: e.device ?? null, os: e.os ?? null,
-    city: e.city ?? null, region: e.region ?? null, country: e.country ?? null, ip: e.ip ?? null,
-    user_agent: e.user_agent ?? null, referrer: e.referrer ?? null, properties: e.properties ?? {},
-    ingested_at: NOW, source: 'kafka', backfill: false,
-  };
-}
+/** A generated event as the ingestor publishes it. */
+const raw = (e: CanonicalEventJson): ClickEvent => ({ ...toRawClickEvent(e), ingested_at: NOW, source: 'kafka', backfill: false }) as ClickEvent;
 
 function generated(n: number, seed: number): ClickEvent[] {
   const out: ClickEvent[] = [];

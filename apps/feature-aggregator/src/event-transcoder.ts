@@ -1,5 +1,5 @@
 import type { RowBinaryEncoder } from '@app/clickhouse';
-import { Codecs, fingerprintBytesLE, SINGLE_OBJECT_HEADER_LENGTH, SINGLE_OBJECT_MAGIC_0, SINGLE_OBJECT_MAGIC_1 } from '@app/contracts';
+import { Codecs, SINGLE_OBJECT_HEADER_LENGTH } from '@app/contracts';
 import type { FeatureSource } from '@app/features';
 
 /**
@@ -27,34 +27,18 @@ export class EventTranscoder {
   /** After a successful `transcode`: the byte offset of the row's `late` column (see markLate). */
   lateAt = 0;
 
-  private readonly fpLo: number;
-  private readonly fpHi: number;
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   private ok = true;
   /** Start and end of each copied string (by field order below), -1 for null. */
   private readonly spans = new Int32Array(2 * COPIED);
 
-  constructor() {
-    const fp = fingerprintBytesLE(Codecs.ClickEvent.fingerprint);
-    this.fpLo = fp.readUInt32LE(0);
-    this.fpHi = fp.readUInt32LE(4);
-  }
-
   /**
    * Appends the `events` row of `input` (late = 0, like encodeEventRow) and fills `event`, `key`
    * and `lateAt`; false (nothing written) when the caller must decode the event itself.
    */
   transcode(input: Buffer, out: RowBinaryEncoder, partition: number, offset: string, storedAt: number): boolean {
-    if (
-      input.length < SINGLE_OBJECT_HEADER_LENGTH ||
-      input[0] !== SINGLE_OBJECT_MAGIC_0 ||
-      input[1] !== SINGLE_OBJECT_MAGIC_1 ||
-      input.readUInt32LE(2) !== this.fpLo ||
-      input.readUInt32LE(6) !== this.fpHi
-    ) {
-      return false;
-    }
+    if (!Codecs.ClickEvent.isCurrentWriter(input)) return false;
     this.buf = input;
     this.pos = SINGLE_OBJECT_HEADER_LENGTH;
     this.ok = true;

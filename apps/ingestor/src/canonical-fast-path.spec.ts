@@ -1,5 +1,5 @@
 import { ClickEventInput, clickEventKey, Codecs } from '@app/contracts';
-import { CanonicalEventJson, generateEvents } from '@app/datasets';
+import { generateEvents, toRawClickEvent } from '@app/datasets';
 import { CanonicalFastPath, clickEventLayout } from './canonical-fast-path';
 import { hash64 } from './dedup-window';
 import { DEFAULT_NORMALIZE_OPTIONS, MIN_TS, normalizeEvent, NormalizeOptions } from './event-normalizer';
@@ -22,21 +22,10 @@ function generalPath(bytes: Buffer, now: number, opts = OPTS): { value: Buffer; 
   }
 }
 
-function toRaw(e: CanonicalEventJson): ClickEventInput {
-  return {
-    event_id: e.event_id, user_id: e.user_id ?? null, anonymous_id: e.anonymous_id ?? null, session_id: e.session_id ?? null,
-    event_type: e.event_type, ts: Number(e.ts), item_id: e.item_id ?? null, category: e.category ?? null, brand: e.brand ?? null,
-    price: e.price ?? null, currency: e.currency ?? null, quantity: e.quantity ?? null, rating: e.rating ?? null,
-    query: e.query ?? null, target_user_id: e.target_user_id ?? null, device: e.device ?? null, os: e.os ?? null,
-    city: e.city ?? null, region: e.region ?? null, country: e.country ?? null, ip: e.ip ?? null,
-    user_agent: e.user_agent ?? null, referrer: e.referrer ?? null, properties: e.properties ?? {},
-  };
-}
-
 function generated(n: number, seed: number): ClickEventInput[] {
   const out: ClickEventInput[] = [];
   for (const e of generateEvents({ seed, users: Math.max(50, Math.ceil(n / 40)), days: 2, startMs: NOW - 2 * 86_400_000 })) {
-    out.push(toRaw(e));
+    out.push(toRawClickEvent(e));
     if (out.length >= n) break;
   }
   return out;

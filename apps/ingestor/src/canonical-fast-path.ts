@@ -1,4 +1,4 @@
-import { Codecs, fingerprintBytesLE, SINGLE_OBJECT_HEADER_LENGTH, SINGLE_OBJECT_MAGIC_0, SINGLE_OBJECT_MAGIC_1 } from '@app/contracts';
+import { Codecs, SINGLE_OBJECT_HEADER_LENGTH } from '@app/contracts';
 import { hashBytes, lastHash } from './dedup-window';
 import { EVENT_TYPES, MIN_TS, NormalizeOptions } from './event-normalizer';
 import { truncateIp } from './privacy';
@@ -29,9 +29,6 @@ export class CanonicalFastPath {
   h1 = 0;
   h2 = 0;
 
-  private readonly fpLo: number;
-  private readonly fpHi: number;
-  private readonly header: Buffer;
   private readonly eventTypes: Buffer[];
   private readonly defaultCurrency: Buffer;
   private readonly sourceName: Buffer;
@@ -48,10 +45,6 @@ export class CanonicalFastPath {
     source: string,
   ) {
     assertLayout();
-    const fp = fingerprintBytesLE(Codecs.ClickEvent.fingerprint);
-    this.fpLo = fp.readUInt32LE(0);
-    this.fpHi = fp.readUInt32LE(4);
-    this.header = Buffer.concat([Buffer.from([SINGLE_OBJECT_MAGIC_0, SINGLE_OBJECT_MAGIC_1]), fp]);
     this.eventTypes = EVENT_TYPES.map((t) => Buffer.from(t, 'latin1'));
     this.defaultCurrency = Buffer.from(opts.defaultCurrency, 'utf8');
     this.sourceName = Buffer.from(source, 'utf8');
@@ -63,15 +56,7 @@ export class CanonicalFastPath {
    */
   transcode(input: Buffer, now: number): boolean {
     const o = this.opts;
-    if (
-      input.length < SINGLE_OBJECT_HEADER_LENGTH ||
-      input[0] !== SINGLE_OBJECT_MAGIC_0 ||
-      input[1] !== SINGLE_OBJECT_MAGIC_1 ||
-      input.readUInt32LE(2) !== this.fpLo ||
-      input.readUInt32LE(6) !== this.fpHi
-    ) {
-      return false;
-    }
+    if (!Codecs.ClickEvent.isCurrentWriter(input)) return false;
     this.buf = input;
     this.pos = SINGLE_OBJECT_HEADER_LENGTH;
     this.ok = true;
@@ -192,8 +177,7 @@ export class CanonicalFastPath {
     const keyBytes = keyEnd - keyStart;
     const out = this.take(valueBytes + keyBytes);
     let w = this.slabPos;
-    w += this.header.copy(out, w);
-    w += input.copy(out, w, SINGLE_OBJECT_HEADER_LENGTH, currencyStart);
+    w += input.copy(out, w, 0, currencyStart); // the header (the current writer's) and the fields up to currency
     if (hasCurrency) w += input.copy(out, w, currencyStart, currencyEnd);
     else if (hasPrice) {
       out[w++] = 2;

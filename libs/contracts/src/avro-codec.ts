@@ -232,6 +232,17 @@ export class AvroCodec<T, I = T> {
     return out;
   }
 
+  /** True when `bytes` is a single-object message written with the current schema (the fast paths' test). */
+  isCurrentWriter(bytes: Buffer): boolean {
+    return (
+      bytes.length >= SINGLE_OBJECT_HEADER_LENGTH &&
+      bytes[0] === SINGLE_OBJECT_MAGIC_0 &&
+      bytes[1] === SINGLE_OBJECT_MAGIC_1 &&
+      bytes.readUInt32LE(2) === this.fpLo &&
+      bytes.readUInt32LE(6) === this.fpHi
+    );
+  }
+
   /** Decodes a single-object message into the current schema; throws ContractDecodeError. */
   decode(bytes: Uint8Array): T {
     const buf = toBuffer(bytes);

@@ -1,3 +1,5 @@
+import type { ClickEventInput } from '@app/contracts';
+
 /**
  * The canonical event in its JSON form (CONTRACTS.md "Canonical event"): the HTTP body, the
  * lines of a canonical NDJSON file, and what the generator and importers produce. Optional
@@ -58,4 +60,35 @@ export interface LabelRow {
   user_id: string;
   /** Attribute name → value; null = unknown (masked out of training). */
   attributes: Record<string, string | null>;
+}
+
+/** A canonical event as the raw Avro record a producer would publish (ingest fields unset). */
+export function toRawClickEvent(e: CanonicalEventJson): ClickEventInput {
+  const ts = typeof e.ts === 'number' ? e.ts : Date.parse(e.ts);
+  return {
+    event_id: e.event_id,
+    user_id: e.user_id ?? null,
+    anonymous_id: e.anonymous_id ?? null,
+    session_id: e.session_id ?? null,
+    event_type: e.event_type,
+    ts,
+    item_id: e.item_id ?? null,
+    category: e.category ?? null,
+    brand: e.brand ?? null,
+    price: e.price ?? null,
+    currency: e.currency ?? null,
+    quantity: e.quantity ?? null,
+    rating: e.rating ?? null,
+    query: e.query ?? null,
+    target_user_id: e.target_user_id ?? null,
+    device: e.device ?? null,
+    os: e.os ?? null,
+    city: e.city ?? null,
+    region: e.region ?? null,
+    country: e.country ?? null,
+    ip: e.ip ?? null,
+    user_agent: e.user_agent ?? null,
+    referrer: e.referrer ?? null,
+    properties: e.properties ?? {},
+  };
 }
