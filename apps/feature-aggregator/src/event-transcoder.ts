@@ -136,11 +136,15 @@ export class EventTranscoder {
     return false;
   }
 
-  /** Length and start of a string; false (ok cleared) when it overruns or is not valid UTF-8. */
-  private stringSpan(): number {
+  /**
+   * Start of a string (its end is `pos` after the call); ok is cleared when it overruns or, with
+   * `utf8`, is not valid UTF-8. Only copied strings need that check: decoded ones are replaced the
+   * way avsc replaces them, and written from the decoded string in both paths.
+   */
+  private stringSpan(utf8: boolean): number {
     const n = this.long();
     const start = this.pos;
-    if (!this.ok || n < 0 || start + n > this.buf.length || !isUtf8(this.buf, start, start + n)) {
+    if (!this.ok || n < 0 || start + n > this.buf.length || (utf8 && !isUtf8(this.buf, start, start + n))) {
       this.ok = false;
       return start;
     }
@@ -149,7 +153,7 @@ export class EventTranscoder {
   }
 
   private string(): string {
-    const s = this.stringSpan();
+    const s = this.stringSpan(false);
     return this.ok ? this.buf.toString('utf8', s, this.pos) : '';
   }
 
@@ -160,7 +164,7 @@ export class EventTranscoder {
   /** A `["null","string"]` field to copy: its span in `spans[2f]`, `spans[2f+1]` (-1 for null). */
   private span(spans: Int32Array, f: number): void {
     if (this.unionBranch()) {
-      spans[2 * f] = this.stringSpan();
+      spans[2 * f] = this.stringSpan(true);
       spans[2 * f + 1] = this.pos;
     } else {
       spans[2 * f] = -1;
@@ -192,9 +196,9 @@ export class EventTranscoder {
       }
       if (n > this.buf.length - this.pos) return -1;
       for (let i = 0; i < n; i++) {
-        const ks = this.stringSpan();
+        const ks = this.stringSpan(true);
         const ke = this.pos;
-        this.stringSpan();
+        this.stringSpan(true);
         if (!this.ok || isIndexOrProto(this.buf, ks, ke)) return -1;
         keys ??= [];
         for (let j = 0; j < keys.length; j += 2) if (this.buf.compare(this.buf, ks, ke, keys[j], keys[j + 1]) === 0) return -1;
@@ -217,9 +221,9 @@ export class EventTranscoder {
           this.long();
         }
         for (let i = 0; i < n; i++) {
-          const ks = this.stringSpan();
+          const ks = this.stringSpan(false); // checked by skipProperties
           const ke = this.pos;
-          const vs = this.stringSpan();
+          const vs = this.stringSpan(false);
           const ve = this.pos;
           if (pass === 0) out.rawString(this.buf, ks, ke);
           else out.rawString(this.buf, vs, ve);
