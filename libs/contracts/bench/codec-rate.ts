@@ -73,6 +73,9 @@ function ratePerCpuSecond(iterations: number, fn: () => void): number {
 const iterations = Number(process.argv[2] ?? 200_000);
 for (const c of cases) {
   const bytes = c.codec.encode(c.value).length;
+  const encodes = ratePerCpuSecond(iterations, () => {
+    c.codec.encode(c.value);
+  });
   const roundTrips = ratePerCpuSecond(iterations, () => {
     c.codec.decode(c.codec.encode(c.value));
   });
@@ -80,6 +83,6 @@ for (const c of cases) {
     JSON.parse(JSON.stringify(c.value));
   });
   process.stdout.write(
-    `${JSON.stringify({ case: c.name, bytes, round_trips_per_cpu_s: roundTrips, json_round_trips_per_cpu_s: json })}\n`,
+    `${JSON.stringify({ case: c.name, bytes, encodes_per_cpu_s: encodes, round_trips_per_cpu_s: roundTrips, json_round_trips_per_cpu_s: json })}\n`,
   );
 }

@@ -1,6 +1,7 @@
 import { Type } from 'avsc';
 import { CorruptBlockError, hardeningTypeHook } from './avro-guards';
 import { fastStringTypeHook } from './avro-string';
+import { CompiledWriter, compileWriter, INVALID_VALUE } from './avro-writer';
 import { ContractDecodeError, ContractEncodeError, DecodeReasonCode, FieldProblem } from './contract-errors';
 import { fingerprintBytesLE, fingerprintHex, rabinFingerprint64 } from './rabin';
 import { currentSchemaPath, listReleasedSchemas, readSchemaFile, schemasDir } from './schema-files';
@@ -109,6 +110,8 @@ export class AvroCodec<T, I = T> {
   private readonly writers = new Map<string, WriterEntry>();
   private readonly currentWriter: WriterEntry;
   private scratch: Buffer;
+  /** The schema's compiled writer (avro-writer.ts); null: avsc writes it. */
+  private readonly compiled: CompiledWriter | null;
   private lastWriterVersion = 'current';
 
   /**
@@ -135,6 +138,7 @@ export class AvroCodec<T, I = T> {
     this.writers.set(this.fingerprintHex, this.currentWriter);
     this.scratch = Buffer.alloc(INITIAL_SCRATCH_BYTES);
     this.header.copy(this.scratch, 0);
+    this.compiled = compileWriter(this.type);
   }
 
   /**
@@ -199,6 +203,37 @@ export class AvroCodec<T, I = T> {
 
   /** Single-object encoding of `value`; throws ContractEncodeError naming the bad fields. */
   encode(value: I): Buffer {
+    if (this.compiled !== null) {
+      try {
+        return this.encodeCompiled(value, this.compiled);
+      } catch (err) {
+        if (err !== INVALID_VALUE) throw err;
+        // avsc says which fields are wrong (and, should the two ever disagree, writes the value).
+      }
+    }
+    return this.encodeAvsc(value);
+  }
+
+  /**
+   * Checks and writes in one pass into the scratch buffer, grown (up to 1 MiB) and retried when
+   * too small; larger messages get buffers of their own.
+   */
+  private encodeCompiled(value: I, write: CompiledWriter): Buffer {
+    let buf = this.scratch;
+    for (;;) {
+      const end = write(value, buf, SINGLE_OBJECT_HEADER_LENGTH);
+      if (end >= 0) {
+        const out = Buffer.allocUnsafe(end);
+        buf.copy(out, 0, 0, end);
+        return out;
+      }
+      const size = 2 * buf.length;
+      buf = size <= MAX_SCRATCH_BYTES ? (this.scratch = Buffer.alloc(size)) : Buffer.allocUnsafe(size);
+      this.header.copy(buf, 0);
+    }
+  }
+
+  private encodeAvsc(value: I): Buffer {
     if (!this.type.isValid(value)) {
       throw new ContractEncodeError(this.messageName, this.validate(value));
     }
@@ -221,7 +256,7 @@ export class AvroCodec<T, I = T> {
     if (size <= MAX_SCRATCH_BYTES) {
       this.scratch = Buffer.alloc(Math.min(MAX_SCRATCH_BYTES, Math.max(size, 2 * this.scratch.length)));
       this.header.copy(this.scratch, 0);
-      return this.encode(value);
+      return this.encodeAvsc(value);
     }
     const out = Buffer.allocUnsafe(size);
     this.header.copy(out, 0);
