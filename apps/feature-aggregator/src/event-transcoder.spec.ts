@@ -25,10 +25,32 @@ function general(bytes: Buffer, partition: number, offset: string) {
   }
 }
 
+let calls = 0;
+
+/**
+ * The record key the consumer passes: in turn none, the event's own key (its string reused), and
+ * bytes of the same length that differ, paired with a string that must then not be used.
+ */
+function recordKeyFor(bytes: Buffer): [Buffer | null, string] {
+  const mode = calls++ % 3;
+  let key: string;
+  try {
+    key = clickEventKey(Codecs.ClickEvent.decode(bytes));
+  } catch {
+    return [null, ''];
+  }
+  if (mode === 0) return [null, ''];
+  const b = Buffer.from(key);
+  if (mode === 1 || b.length === 0) return [b, b.toString('utf8')];
+  b[b.length - 1] ^= 1;
+  return [b, 'not-this-user'];
+}
+
 function compare(sut: EventTranscoder, bytes: Buffer, label: string, partition = 3, offset = '12345'): boolean {
   const out = new RowBinaryEncoder(16);
   out.uint8(7); // rows before this one: offsets are relative to the whole buffer
-  const taken = sut.transcode(bytes, out, partition, offset, STORED);
+  const [recordKey, recordKeyString] = recordKeyFor(bytes);
+  const taken = sut.transcode(bytes, out, partition, offset, STORED, recordKey, recordKeyString);
   if (!taken) {
     expect([label, out.byteLength]).toEqual([label, 1]); // nothing written
     return false;

@@ -1,6 +1,7 @@
 import type { RowBinaryEncoder } from '@app/clickhouse';
 import { Codecs, SINGLE_OBJECT_HEADER_LENGTH } from '@app/contracts';
 import type { FeatureSource } from '@app/features';
+import { StringInterner } from './interner';
 
 /**
  * The aggregator's fast path from a ClickEvent's Avro bytes to its `events` row: the fields the
@@ -30,6 +31,13 @@ export class EventTranscoder {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   private ok = true;
+  /**
+   * Types, categories and brands repeat across events, items less so: each comes from a cache of
+   * the strings already decoded, so they are not decoded again and the states that keep them share
+   * one string (interner.ts). Ids and sessions are mostly new.
+   */
+  private readonly labels = new StringInterner(12);
+  private readonly items = new StringInterner(16);
   /** Start and end of each copied string (by field order below), -1 for null. */
   private readonly spans = new Int32Array(2 * COPIED);
 
@@ -37,7 +45,15 @@ export class EventTranscoder {
    * Appends the `events` row of `input` (late = 0, like encodeEventRow) and fills `event`, `key`
    * and `lateAt`; false (nothing written) when the caller must decode the event itself.
    */
-  transcode(input: Buffer, out: RowBinaryEncoder, partition: number, offset: string, storedAt: number): boolean {
+  transcode(
+    input: Buffer,
+    out: RowBinaryEncoder,
+    partition: number,
+    offset: string,
+    storedAt: number,
+    recordKey: Buffer | null = null,
+    recordKeyString = '',
+  ): boolean {
     if (!Codecs.ClickEvent.isCurrentWriter(input)) return false;
     this.buf = input;
     this.pos = SINGLE_OBJECT_HEADER_LENGTH;
@@ -45,14 +61,16 @@ export class EventTranscoder {
     const e = this.event;
     const spans = this.spans;
     e.event_id = this.string();
-    const userId = this.nullableString();
+    // The record key is the user id the ingestor keyed the event by (clickEventKey): its string,
+    // already decoded for the state lookup, is reused when the bytes are the same.
+    const userId = this.unionBranch() ? this.keyString(recordKey, recordKeyString) : null;
     const anonymousId = this.nullableString();
     e.session_id = this.nullableString();
-    e.event_type = this.string();
+    e.event_type = this.interned(this.labels);
     e.ts = this.long();
-    e.item_id = this.nullableString();
-    e.category = this.nullableString();
-    e.brand = this.nullableString();
+    e.item_id = this.unionBranch() ? this.interned(this.items) : null;
+    e.category = this.unionBranch() ? this.interned(this.labels) : null;
+    e.brand = this.unionBranch() ? this.interned(this.labels) : null;
     e.price = this.unionBranch() ? this.double() : null;
     this.span(spans, 0); // currency
     e.quantity = this.unionBranch() ? this.long() : null;
@@ -159,6 +177,20 @@ export class EventTranscoder {
 
   private nullableString(): string | null {
     return this.unionBranch() ? this.string() : null;
+  }
+
+  private interned(cache: StringInterner): string {
+    const s = this.stringSpan(false);
+    return this.ok ? cache.get(this.buf, s, this.pos) : '';
+  }
+
+  /** A string that is the record key's when the bytes are (`keyString` is the key decoded). */
+  private keyString(key: Buffer | null, keyString: string): string {
+    const s = this.stringSpan(false);
+    if (!this.ok) return '';
+    const n = this.pos - s;
+    if (key !== null && key.length === n && this.buf.compare(key, 0, n, s, this.pos) === 0) return keyString;
+    return this.buf.toString('utf8', s, this.pos);
   }
 
   /** A `["null","string"]` field to copy: its span in `spans[2f]`, `spans[2f+1]` (-1 for null). */

@@ -203,7 +203,12 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     // every scavenge copy them. An event whose user differs from its record key waits for a second
     // lookup below.
     const keys = new Set<string>();
-    for (const m of messages) if (m.key !== null) keys.add(m.key.toString('utf8'));
+    const keyStrings = new Array<string>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const k = messages[i].key;
+      keyStrings[i] = k === null ? '' : k.toString('utf8');
+      if (k !== null) keys.add(keyStrings[i]);
+    }
     const states = await this.states.acquire(partition, keys);
     const held = [states];
     try {
@@ -217,10 +222,11 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       batch.rows.reset();
       let unkeyed: { m: IncomingMessage; e: ClickEvent; key: string }[] | null = null;
       const rows = batch.rows;
-      for (const m of messages) {
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
         // Most events: their row copied from the Avro bytes, only the features' fields decoded.
         const mark = rows.byteLength;
-        if (m.value !== null && this.transcoder.transcode(m.value, rows, m.partition, m.offset, batch.storedAt)) {
+        if (m.value !== null && this.transcoder.transcode(m.value, rows, m.partition, m.offset, batch.storedAt, m.key, keyStrings[i])) {
           const state = states.get(this.transcoder.key);
           if (state) {
             this.applyTranscoded(batch, m, mark, state);
