@@ -1,7 +1,8 @@
 /**
- * Three hot spots of kafkajs 2.2.4's producer, replaced by equivalent code (the first two found with
- * a sampling allocation profile of bench:aggregate, together ~40 % of the aggregator's allocations;
- * the third with a cpu profile of bench:ingest):
+ * Four hot spots of kafkajs 2.2.4, replaced by equivalent code (the first two found with a sampling
+ * allocation profile of bench:aggregate, together ~40 % of the aggregator's allocations; the third
+ * with a cpu profile of bench:ingest; the fourth, fetched records, with a trace of bench:aggregate —
+ * see record-decoder.ts):
  *
  * 1. `groupMessagesPerPartition` builds each partition's list with `[...current, message]`: a copy
  *    of the list per message, quadratic in the messages of one send (35 % of all allocations).
@@ -28,6 +29,7 @@
 import { createRequire } from 'node:module';
 import { crc32c } from './crc32c';
 import { encodeProduceV3, LongClass, ProduceArgs } from './produce-encoder';
+import { fastRecordDecoder } from './record-decoder';
 
 const PATCHED_VERSION = '2.2.4';
 
@@ -137,7 +139,20 @@ function install(): PatchState {
     // PORTRAIT_KAFKAJS_PRODUCE_PATCH=0: this one off alone (A/B measurements).
     if (process.env.PORTRAIT_KAFKAJS_PRODUCE_PATCH !== '0') produceEntry.exports = fastProduce;
 
-    return req(encoderPath) === UnsafeAllocEncoder && req(groupingPath) === groupMessagesPerPartition && (req(produceV3Path) === fastProduce || process.env.PORTRAIT_KAFKAJS_PRODUCE_PATCH === '0')
+    // 4. Fetched records (record-decoder.ts); the batch decoder captures it when it loads.
+    const recordDecoderPath = req.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder');
+    if (cache[req.resolve('kafkajs/src/protocol/recordBatch/v0/decoder')]) return 'too-late';
+    const originalRecordDecoder = req(recordDecoderPath) as Parameters<typeof fastRecordDecoder>[0];
+    const recordDecoderEntry = cache[recordDecoderPath];
+    if (!recordDecoderEntry) return 'unavailable';
+    const fastRecords = fastRecordDecoder(originalRecordDecoder);
+    // PORTRAIT_KAFKAJS_FETCH_PATCH=0: this one off alone (A/B measurements).
+    if (process.env.PORTRAIT_KAFKAJS_FETCH_PATCH !== '0') recordDecoderEntry.exports = fastRecords;
+
+    return req(encoderPath) === UnsafeAllocEncoder &&
+      req(groupingPath) === groupMessagesPerPartition &&
+      (req(produceV3Path) === fastProduce || process.env.PORTRAIT_KAFKAJS_PRODUCE_PATCH === '0') &&
+      (req(recordDecoderPath) === fastRecords || process.env.PORTRAIT_KAFKAJS_FETCH_PATCH === '0')
       ? 'patched'
       : 'unavailable';
   } catch {
