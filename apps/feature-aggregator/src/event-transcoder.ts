@@ -40,6 +40,8 @@ export class EventTranscoder {
   private readonly items = new StringInterner(16);
   /** Start and end of each copied string (by field order below), -1 for null. */
   private readonly spans = new Int32Array(2 * COPIED);
+  /** skipProperties' key spans (start, end, start, end...). */
+  private readonly keySpans: number[] = [];
 
   /**
    * Appends the `events` row of `input` (late = 0, like encodeEventRow) and fills `event`, `key`
@@ -217,7 +219,8 @@ export class EventTranscoder {
    */
   private skipProperties(): number {
     let total = 0;
-    let keys: number[] | null = null; // spans of the keys so far (most events have no properties)
+    const keys = this.keySpans; // spans of the keys so far, reused from event to event
+    keys.length = 0;
     for (;;) {
       let n = this.long();
       if (!this.ok) return -1;
@@ -232,7 +235,6 @@ export class EventTranscoder {
         const ke = this.pos;
         this.stringSpan(true);
         if (!this.ok || isIndexOrProto(this.buf, ks, ke)) return -1;
-        keys ??= [];
         for (let j = 0; j < keys.length; j += 2) if (this.buf.compare(this.buf, ks, ke, keys[j], keys[j + 1]) === 0) return -1;
         keys.push(ks, ke);
       }

@@ -98,7 +98,8 @@ export class RowBinaryEncoder {
     this.ensure(5 + n);
     this.leb128(n);
     const buf = this.buf;
-    if (n < 32) {
+    // Byte by byte up to a few hundred bytes: `set(subarray(...))` allocates a view per string.
+    if (n < 512) {
       const at = this.pos - start;
       for (let i = start; i < end; i++) buf[at + i] = src[i];
     } else {
