@@ -219,8 +219,8 @@ export class EventTranscoder {
    */
   private skipProperties(): number {
     let total = 0;
-    const keys = this.keySpans; // spans of the keys so far, reused from event to event
-    keys.length = 0;
+    const keys = this.keySpans; // spans of the keys so far (the first nk), reused from event to event
+    let nk = 0;
     for (;;) {
       let n = this.long();
       if (!this.ok) return -1;
@@ -235,8 +235,9 @@ export class EventTranscoder {
         const ke = this.pos;
         this.stringSpan(true);
         if (!this.ok || isIndexOrProto(this.buf, ks, ke)) return -1;
-        for (let j = 0; j < keys.length; j += 2) if (this.buf.compare(this.buf, ks, ke, keys[j], keys[j + 1]) === 0) return -1;
-        keys.push(ks, ke);
+        for (let j = 0; j < nk; j += 2) if (this.buf.compare(this.buf, ks, ke, keys[j], keys[j + 1]) === 0) return -1;
+        keys[nk++] = ks;
+        keys[nk++] = ke;
       }
       total += n;
     }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { BufferedWriter, toDateTimeString } from '@app/clickhouse';
 import { Codecs, UserFeatures } from '@app/contracts';
-import type { FeatureOptions, UserState } from '@app/features';
+import { FeatureOptions, FeatureResult, UserState } from '@app/features';
 import type { MessageProducer, OutgoingMessage } from '@app/kafka';
 
 /** Stay well below the broker's message.max.bytes (1 MB by default) per produce request. */
@@ -58,6 +58,8 @@ export class FeatureEmitter {
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** Each message is computed into this and encoded before the next one (no objects per message). */
+  private readonly scratch = new FeatureResult();
   emitted = 0;
 
   constructor(
@@ -110,7 +112,7 @@ export class FeatureEmitter {
     for (const s of users) {
       let msg: UserFeatures;
       try {
-        msg = s.toMessage(now, this.settings.features);
+        msg = s.toMessage(now, this.settings.features, this.scratch);
         // No event-time record timestamp (as_of is in the message): the broker's time-based
         // retention reads it, and a backfill of 2016 data would fall outside retention at once.
         out.push({ key: s.userKey, value: Codecs.UserFeatures.encode(msg) });

@@ -2,6 +2,7 @@ import type { CategoryPrice, Features, Score } from '@app/contracts';
 import {
   ComputedFeatures,
   computeFeatures,
+  FeatureResult,
   DAY_MS,
   DEFAULT_FEATURE_OPTIONS,
   FeatureOptions,
@@ -92,6 +93,7 @@ describe('computeFeatures (every output against the collection-based version it 
     const asOf = Date.UTC(2026, 0, 31, 13, 7);
     const options: FeatureOptions = { halfLifeMs: 3 * DAY_MS, topN: 5 };
     const sizes = [0, 1, 2, 3, 5, 8, 15, 16, 17, 18, 30, 33, 60, 120, 200];
+    const reused = new FeatureResult();
     for (let u = 0; u < 300; u++) {
       const n = sizes[u % sizes.length];
       const vocab = 1 + Math.floor(rand() * (u % 3 === 0 ? 40 : 6)); // few or many distinct keys
@@ -118,6 +120,9 @@ describe('computeFeatures (every output against the collection-based version it 
       const got = computeFeatures(events, asOf, 17, options);
       const want = referenceComputeFeatures(events, asOf, 17, options);
       expect([u, n, got]).toEqual([u, n, want]);
+      // The emitter's way: one result overwritten user after user (lists grow and shrink).
+      expect([u, n, computeFeatures(events, asOf, 17, options, reused)]).toEqual([u, n, want]);
+      expect(JSON.stringify(reused.result)).toBe(JSON.stringify(got)); // same field order too
     }
   });
 });

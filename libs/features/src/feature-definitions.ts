@@ -1,4 +1,4 @@
-import type { ActivitySignals, CategoryPrice, Features, Score } from '@app/contracts';
+import type { ActivitySignals, CategoryPrice, Features, Score, UserFeatures } from '@app/contracts';
 import type { FeatureEvent } from './feature-event';
 
 export const MINUTE_MS = 60_000;
@@ -68,20 +68,33 @@ export function firstAfter(events: readonly FeatureEvent[], bound: number): numb
 /** Score a ranks before b: higher score first, ties by key. */
 const before = (aKey: string, aScore: number, bKey: string, bScore: number) => aScore > bScore || (aScore === bScore && aKey < bKey);
 
+/** Indices chosen by the top-N selections (reused; the selections run one after another). */
+let order = new Int32Array(16);
+
 /** The n best positive scores of `keys[i]` / `scores[i]` (i < size), best first (ties by key): a selection, no sort. */
-function topScores(keys: readonly string[], scores: readonly number[], size: number, n: number): Score[] {
-  const top: Score[] = [];
+function topScores(keys: readonly string[], scores: readonly number[], size: number, n: number, pool: Pool<Score> | null): Score[] {
+  if (order.length < n) order = new Int32Array(n);
+  let m = 0;
   for (let k = 0; k < size; k++) {
-    const key = keys[k];
-    const score = scores[k];
-    if (!(score > 0)) continue;
-    if (top.length === n && !before(key, score, top[n - 1].key, top[n - 1].score)) continue;
-    const entry: Score = { key, score };
-    let i = top.length < n ? top.length : n - 1;
-    if (top.length < n) top.push(entry);
-    while (i > 0 && before(key, score, top[i - 1].key, top[i - 1].score)) {
-      top[i] = top[i - 1];
+    if (!(scores[k] > 0)) continue;
+    if (m === n && !before(keys[k], scores[k], keys[order[n - 1]], scores[order[n - 1]])) continue;
+    let i = m < n ? m++ : n - 1;
+    while (i > 0 && before(keys[k], scores[k], keys[order[i - 1]], scores[order[i - 1]])) {
+      order[i] = order[i - 1];
       i--;
+    }
+    order[i] = k;
+  }
+  const top = pool !== null ? pool.list : [];
+  top.length = m;
+  for (let i = 0; i < m; i++) {
+    const k = order[i];
+    let entry: Score;
+    if (pool === null) entry = { key: keys[k], score: scores[k] };
+    else {
+      entry = pool.entries[i] ??= { key: '', score: 0 };
+      entry.key = keys[k];
+      entry.score = scores[k];
     }
     top[i] = entry;
   }
@@ -199,6 +212,7 @@ export function computeFeatures(
   asOf: number,
   firstEventAt: number,
   options: FeatureOptions = DEFAULT_FEATURE_OPTIONS,
+  into: FeatureResult | null = null,
 ): ComputedFeatures {
   const start30 = asOf - MAX_WINDOW_MS;
   const start7 = asOf - 7 * DAY_MS;
@@ -229,7 +243,7 @@ export function computeFeatures(
   prices.reset();
   signatures.reset();
   // prettier-ignore
-  const hist = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const hist = into !== null ? into.result.features.hour_histogram_30d.fill(0) : [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   // Events are in time order, so days, minutes and session numbers only grow: distinct days,
   // the busiest minute and the distinct 24-hour sessions are counted at their changes.
   let activeDays = 0;
@@ -386,64 +400,145 @@ export function computeFeatures(
   const n30 = to - from;
   const last = n30 > 0 ? events[to - 1].ts : 0;
 
+  // A new result, or the caller's one overwritten (the aggregator's emitter encodes it at once).
+  const out = into !== null ? into.result : newResult(hist);
+  const f = out.features;
+  f.views_1h = c.views_1h;
+  f.views_24h = c.views_24h;
+  f.views_7d = c.views_7d;
+  f.views_30d = c.views_30d;
+  f.clicks_24h = c.clicks_24h;
+  f.clicks_7d = c.clicks_7d;
+  f.clicks_30d = c.clicks_30d;
+  f.cart_adds_24h = c.cart_adds_24h;
+  f.cart_adds_7d = c.cart_adds_7d;
+  f.cart_adds_30d = c.cart_adds_30d;
+  f.cart_removes_30d = c.cart_removes_30d;
+  f.favorites_30d = c.favorites_30d;
+  f.purchases_24h = c.purchases_24h;
+  f.purchases_7d = c.purchases_7d;
+  f.purchases_30d = c.purchases_30d;
+  f.spend_30d = spend;
+  f.distinct_items_30d = items.size;
+  f.distinct_categories_30d = categories.size;
+  f.active_days_30d = activeDays;
+  f.last_event_at = last;
+  f.first_event_at = Number.isFinite(firstEventAt) ? firstEventAt : 0;
+  f.sessions_30d = sessions;
+  f.avg_events_per_session_30d = sessions > 0 ? n30 / sessions : 0;
+  f.view_to_cart_rate_30d = c.views_30d > 0 ? c.cart_adds_30d / c.views_30d : 0;
+  f.cart_to_purchase_rate_30d = c.cart_adds_30d > 0 ? c.purchases_30d / c.cart_adds_30d : 0;
+  f.days_since_last_purchase = lastPurchase !== null ? (asOf - lastPurchase) / DAY_MS : null;
+  f.searches_30d = c.searches_30d;
+  f.shares_30d = c.shares_30d;
+  f.follows_30d = c.follows_30d;
+  f.likes_30d = c.likes_30d;
+  f.comments_30d = c.comments_30d;
+  f.reviews_30d = c.reviews_30d;
+  f.avg_rating_30d = ratingN > 0 ? ratingSum / ratingN : null;
+  f.hour_histogram_30d = hist;
+  f.max_events_per_minute_24h = maxPerMinute;
+  f.events_24h = c.events_24h;
+  f.distinct_sessions_24h = sessions24;
+  out.as_of = asOf;
+  out.ingested_at = ingestedAt;
+  out.event_count = n30;
+  out.category_prices = topPrices(prices, vSum, vN, pSum, pN, options.topN, into?.prices ?? null);
+  out.category_scores = topScores(catScores.keys, catScore, catScores.size, options.topN, into?.categoryScores ?? null);
+  out.brand_scores = topScores(brandScores.keys, brandScore, brandScores.size, options.topN, into?.brandScores ?? null);
+  const a = out.activity;
+  a.identical_session_ratio = sessions > 0 ? identical / sessions : 0;
+  a.views_without_dwell_ratio = c.views_24h > 0 ? c.views_24h_no_dwell / c.views_24h : 0;
+  a.reviews_24h = c.reviews_24h;
+  a.cart_adds_1h = c.cart_adds_1h;
+  a.purchases_1h = c.purchases_1h;
+  a.follows_24h = c.follows_24h;
+  a.likes_24h = c.likes_24h;
+  return out;
+}
+
+/** A result with every field present (one object shape), the windows' values still to be written. */
+function newResult(hist: number[]): ComputedFeatures {
+  // prettier-ignore
   const features: Features = {
-    views_1h: c.views_1h,
-    views_24h: c.views_24h,
-    views_7d: c.views_7d,
-    views_30d: c.views_30d,
-    clicks_24h: c.clicks_24h,
-    clicks_7d: c.clicks_7d,
-    clicks_30d: c.clicks_30d,
-    cart_adds_24h: c.cart_adds_24h,
-    cart_adds_7d: c.cart_adds_7d,
-    cart_adds_30d: c.cart_adds_30d,
-    cart_removes_30d: c.cart_removes_30d,
-    favorites_30d: c.favorites_30d,
-    purchases_24h: c.purchases_24h,
-    purchases_7d: c.purchases_7d,
-    purchases_30d: c.purchases_30d,
-    spend_30d: spend,
-    distinct_items_30d: items.size,
-    distinct_categories_30d: categories.size,
-    active_days_30d: activeDays,
-    last_event_at: last,
-    first_event_at: Number.isFinite(firstEventAt) ? firstEventAt : 0,
-    sessions_30d: sessions,
-    avg_events_per_session_30d: sessions > 0 ? n30 / sessions : 0,
-    view_to_cart_rate_30d: c.views_30d > 0 ? c.cart_adds_30d / c.views_30d : 0,
-    cart_to_purchase_rate_30d: c.cart_adds_30d > 0 ? c.purchases_30d / c.cart_adds_30d : 0,
-    days_since_last_purchase: lastPurchase !== null ? (asOf - lastPurchase) / DAY_MS : null,
-    searches_30d: c.searches_30d,
-    shares_30d: c.shares_30d,
-    follows_30d: c.follows_30d,
-    likes_30d: c.likes_30d,
-    comments_30d: c.comments_30d,
-    reviews_30d: c.reviews_30d,
-    avg_rating_30d: ratingN > 0 ? ratingSum / ratingN : null,
+    views_1h: 0,
+    views_24h: 0,
+    views_7d: 0,
+    views_30d: 0,
+    clicks_24h: 0,
+    clicks_7d: 0,
+    clicks_30d: 0,
+    cart_adds_24h: 0,
+    cart_adds_7d: 0,
+    cart_adds_30d: 0,
+    cart_removes_30d: 0,
+    favorites_30d: 0,
+    purchases_24h: 0,
+    purchases_7d: 0,
+    purchases_30d: 0,
+    spend_30d: 0,
+    distinct_items_30d: 0,
+    distinct_categories_30d: 0,
+    active_days_30d: 0,
+    last_event_at: 0,
+    first_event_at: 0,
+    sessions_30d: 0,
+    avg_events_per_session_30d: 0,
+    view_to_cart_rate_30d: 0,
+    cart_to_purchase_rate_30d: 0,
+    days_since_last_purchase: null,
+    searches_30d: 0,
+    shares_30d: 0,
+    follows_30d: 0,
+    likes_30d: 0,
+    comments_30d: 0,
+    reviews_30d: 0,
+    avg_rating_30d: null,
     hour_histogram_30d: hist,
-    max_events_per_minute_24h: maxPerMinute,
-    events_24h: c.events_24h,
-    distinct_sessions_24h: sessions24,
+    max_events_per_minute_24h: 0,
+    events_24h: 0,
+    distinct_sessions_24h: 0,
   };
-  const category_prices = topPrices(prices, vSum, vN, pSum, pN, options.topN);
   return {
-    as_of: asOf,
-    ingested_at: ingestedAt,
-    event_count: n30,
+    as_of: 0,
+    ingested_at: 0,
+    event_count: 0,
     features,
-    category_scores: topScores(catScores.keys, catScore, catScores.size, options.topN),
-    brand_scores: topScores(brandScores.keys, brandScore, brandScores.size, options.topN),
-    category_prices,
-    activity: {
-      identical_session_ratio: sessions > 0 ? identical / sessions : 0,
-      views_without_dwell_ratio: c.views_24h > 0 ? c.views_24h_no_dwell / c.views_24h : 0,
-      reviews_24h: c.reviews_24h,
-      cart_adds_1h: c.cart_adds_1h,
-      purchases_1h: c.purchases_1h,
-      follows_24h: c.follows_24h,
-      likes_24h: c.likes_24h,
-    },
+    category_scores: [],
+    brand_scores: [],
+    category_prices: [],
+    activity: { identical_session_ratio: 0, views_without_dwell_ratio: 0, reviews_24h: 0, cart_adds_1h: 0, purchases_1h: 0, follows_24h: 0, likes_24h: 0 },
   };
+}
+
+/**
+ * A result for computeFeatures to overwrite on every call, with pools of list entries: no
+ * allocation per computation. Valid until the next call that is given it.
+ */
+export class FeatureResult {
+  readonly result: ComputedFeatures = newResult(new Array<number>(24).fill(0));
+  /** The UserFeatures envelope toUserFeatures fills around `result`. */
+  readonly message: UserFeatures = {
+    user_id: '',
+    as_of: 0,
+    ingested_at: 0,
+    emitted_at: 0,
+    event_count: 0,
+    features: this.result.features,
+    category_scores: [],
+    brand_scores: [],
+    category_prices: [],
+    activity: this.result.activity,
+  };
+  readonly categoryScores: Pool<Score> = { list: [], entries: [] };
+  readonly brandScores: Pool<Score> = { list: [], entries: [] };
+  readonly prices: Pool<CategoryPrice> = { list: [], entries: [] };
+}
+
+/** A reused list and the entry objects it draws from. */
+interface Pool<T> {
+  list: T[];
+  entries: T[];
 }
 
 /** Adds `v` to the sum of `key` (a new key starts from 0, as `(get(key) ?? 0) + v` did). */
@@ -463,6 +558,10 @@ function countSignature(sigA: number, sigB: number): void {
   scratch.sigCount[i]++;
 }
 
+/** Category a ranks before b in category_prices: more priced views + purchases, ties by key. */
+const pricedAhead = (keys: readonly string[], vN: readonly number[], pN: readonly number[], a: number, b: number) =>
+  vN[a] + pN[a] > vN[b] + pN[b] || (vN[a] + pN[a] === vN[b] + pN[b] && keys[a] < keys[b]);
+
 /** category_prices: the n categories with most priced views + purchases (ties by key), a selection. */
 function topPrices(
   index: KeyIndex<string>,
@@ -471,24 +570,33 @@ function topPrices(
   pSum: readonly number[],
   pN: readonly number[],
   n: number,
+  pool: Pool<CategoryPrice> | null,
 ): CategoryPrice[] {
-  const order: number[] = [];
-  const ahead = (a: number, b: number) => vN[a] + pN[a] > vN[b] + pN[b] || (vN[a] + pN[a] === vN[b] + pN[b] && index.keys[a] < index.keys[b]);
+  if (order.length < n) order = new Int32Array(n);
+  let m = 0;
   for (let k = 0; k < index.size; k++) {
-    if (order.length === n && !ahead(k, order[n - 1])) continue;
-    let i = order.length < n ? order.length : n - 1;
-    if (order.length < n) order.push(k);
-    while (i > 0 && ahead(k, order[i - 1])) {
+    if (m === n && !pricedAhead(index.keys, vN, pN, k, order[n - 1])) continue;
+    let i = m < n ? m++ : n - 1;
+    while (i > 0 && pricedAhead(index.keys, vN, pN, k, order[i - 1])) {
       order[i] = order[i - 1];
       i--;
     }
     order[i] = k;
   }
-  return order.map((k) => ({
-    category: index.keys[k],
-    avg_view_price: vN[k] > 0 ? vSum[k] / vN[k] : null,
-    avg_purchase_price: pN[k] > 0 ? pSum[k] / pN[k] : null,
-    views_with_price: vN[k],
-    purchases_with_price: pN[k],
-  }));
+  const top = pool !== null ? pool.list : [];
+  top.length = m;
+  for (let i = 0; i < m; i++) {
+    const k = order[i];
+    const entry: CategoryPrice =
+      pool !== null
+        ? (pool.entries[i] ??= { category: '', avg_view_price: null, avg_purchase_price: null, views_with_price: 0, purchases_with_price: 0 })
+        : { category: '', avg_view_price: null, avg_purchase_price: null, views_with_price: 0, purchases_with_price: 0 };
+    entry.category = index.keys[k];
+    entry.avg_view_price = vN[k] > 0 ? vSum[k] / vN[k] : null;
+    entry.avg_purchase_price = pN[k] > 0 ? pSum[k] / pN[k] : null;
+    entry.views_with_price = vN[k];
+    entry.purchases_with_price = pN[k];
+    top[i] = entry;
+  }
+  return top;
 }

@@ -1,6 +1,6 @@
 import type { UserFeatures } from '@app/contracts';
 import { compareEvents, FeatureEvent } from './feature-event';
-import { computeFeatures, DAY_MS, DEFAULT_FEATURE_OPTIONS, FeatureOptions, MAX_WINDOW_MS } from './feature-definitions';
+import { computeFeatures, DAY_MS, DEFAULT_FEATURE_OPTIONS, FeatureOptions, FeatureResult, MAX_WINDOW_MS } from './feature-definitions';
 
 export const DEFAULT_ALLOWED_LATENESS_MS = DAY_MS;
 
@@ -77,8 +77,9 @@ export class UserState {
     if (k > 0) this.events.splice(0, k);
   }
 
-  toMessage(now: number, options: FeatureOptions = DEFAULT_FEATURE_OPTIONS): UserFeatures {
-    return toUserFeatures(this.userKey, this.events, this.asOf, this.firstEventAt, now, options);
+  /** With `into`, the message is `into`'s, overwritten by the next call given it (encode it first). */
+  toMessage(now: number, options: FeatureOptions = DEFAULT_FEATURE_OPTIONS, into: FeatureResult | null = null): UserFeatures {
+    return toUserFeatures(this.userKey, this.events, this.asOf, this.firstEventAt, now, options, into);
   }
 }
 
@@ -90,18 +91,30 @@ export function toUserFeatures(
   firstEventAt: number,
   now: number,
   options: FeatureOptions = DEFAULT_FEATURE_OPTIONS,
+  into: FeatureResult | null = null,
 ): UserFeatures {
-  const f = computeFeatures(events, asOf, firstEventAt, options);
-  return {
-    user_id: userKey,
-    as_of: f.as_of,
-    ingested_at: f.ingested_at > 0 ? f.ingested_at : now,
-    emitted_at: now,
-    event_count: f.event_count,
+  const f = computeFeatures(events, asOf, firstEventAt, options, into);
+  const m: UserFeatures = into?.message ?? {
+    user_id: '',
+    as_of: 0,
+    ingested_at: 0,
+    emitted_at: 0,
+    event_count: 0,
     features: f.features,
     category_scores: f.category_scores,
     brand_scores: f.brand_scores,
     category_prices: f.category_prices,
     activity: f.activity,
   };
+  m.user_id = userKey;
+  m.as_of = f.as_of;
+  m.ingested_at = f.ingested_at > 0 ? f.ingested_at : now;
+  m.emitted_at = now;
+  m.event_count = f.event_count;
+  m.features = f.features;
+  m.category_scores = f.category_scores;
+  m.brand_scores = f.brand_scores;
+  m.category_prices = f.category_prices;
+  m.activity = f.activity;
+  return m;
 }
