@@ -17,7 +17,8 @@ import { currentSchemaPath, listReleasedSchemas, readSchemaFile, schemasDir } fr
  * core, on the shared 2-core dev VM while it was heavily loaded, so a floor rather than a peak):
  * ClickEvent with every field set (377 B) ~97,000/s (JSON stringify+parse of it: ~112,000/s);
  * ClickEvent as a dataset row (121 B) ~163,000/s; UserFeatures ~100,000-135,000/s;
- * ProfileUpdated ~45,000/s. Encoding is the slower half (validation + strings).
+ * ProfileUpdated ~45,000/s (before the compiled writers of avro-writer.ts, which more than doubled
+ * encoding; the bench now prints encodes per CPU-second too).
  */
 export const SINGLE_OBJECT_MAGIC_0 = 0xc3;
 export const SINGLE_OBJECT_MAGIC_1 = 0x01;
