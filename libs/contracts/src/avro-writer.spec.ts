@@ -1,4 +1,5 @@
 import type { Type } from 'avsc';
+import { Rng } from '@app/datasets';
 import { parseSchema } from './avro-codec';
 import { compileWriter, INVALID_VALUE } from './avro-writer';
 import { codecFor } from './codecs';
@@ -6,15 +7,10 @@ import { ContractEncodeError } from './contract-errors';
 import { exampleClickEvent } from './fixtures';
 import { MESSAGE_NAMES } from './generated/types';
 
+/** The datasets library's seeded mulberry32, as a function. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 interface T {

@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internal modules, as the patch uses them */
 import { DecodedRecord, fastRecordDecoder, KafkajsDecoder, RecordBatchContext } from './record-decoder';
+import { Rng } from '@app/datasets';
 
 type Original = (decoder: KafkajsDecoder, ctx?: RecordBatchContext) => DecodedRecord;
 const original = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as Original;
@@ -13,15 +14,10 @@ const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: {
 }) => { buffer: Buffer };
 const Long = require('kafkajs/src/utils/long') as { fromString(s: string): unknown };
 
+/** The datasets library's seeded mulberry32, as a function. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /** The record's body (after its length varint), as the batch decoder hands it over. */
