@@ -71,20 +71,29 @@ const before = (aKey: string, aScore: number, bKey: string, bScore: number) => a
 /** Indices chosen by the top-N selections (reused; the selections run one after another). */
 let order = new Int32Array(16);
 
-/** The n best positive scores of `keys[i]` / `scores[i]` (i < size), best first (ties by key): a selection, no sort. */
-function topScores(keys: readonly string[], scores: readonly number[], size: number, n: number, pool: Pool<Score> | null): Score[] {
+/**
+ * The indices of the n best positive `rank`s among the first `size` (higher first, ties by key)
+ * into `order`, by selection (no sort); returns how many.
+ */
+function selectTop(keys: readonly string[], rank: ArrayLike<number>, size: number, n: number): number {
   if (order.length < n) order = new Int32Array(n);
   let m = 0;
   for (let k = 0; k < size; k++) {
-    if (!(scores[k] > 0)) continue;
-    if (m === n && !before(keys[k], scores[k], keys[order[n - 1]], scores[order[n - 1]])) continue;
+    if (!(rank[k] > 0)) continue;
+    if (m === n && !before(keys[k], rank[k], keys[order[n - 1]], rank[order[n - 1]])) continue;
     let i = m < n ? m++ : n - 1;
-    while (i > 0 && before(keys[k], scores[k], keys[order[i - 1]], scores[order[i - 1]])) {
+    while (i > 0 && before(keys[k], rank[k], keys[order[i - 1]], rank[order[i - 1]])) {
       order[i] = order[i - 1];
       i--;
     }
     order[i] = k;
   }
+  return m;
+}
+
+/** The n best positive scores of `keys[i]` / `scores[i]` (i < size), best first (ties by key): a selection, no sort. */
+function topScores(keys: readonly string[], scores: readonly number[], size: number, n: number, pool: Pool<Score> | null): Score[] {
+  const m = selectTop(keys, scores, size, n);
   const top = pool !== null ? pool.list : [];
   top.length = m;
   for (let i = 0; i < m; i++) {
@@ -558,9 +567,8 @@ function countSignature(sigA: number, sigB: number): void {
   scratch.sigCount[i]++;
 }
 
-/** Category a ranks before b in category_prices: more priced views + purchases, ties by key. */
-const pricedAhead = (keys: readonly string[], vN: readonly number[], pN: readonly number[], a: number, b: number) =>
-  vN[a] + pN[a] > vN[b] + pN[b] || (vN[a] + pN[a] === vN[b] + pN[b] && keys[a] < keys[b]);
+/** topPrices' ranks (reused). */
+let priceRank = new Float64Array(16);
 
 /** category_prices: the n categories with most priced views + purchases (ties by key), a selection. */
 function topPrices(
@@ -572,17 +580,10 @@ function topPrices(
   n: number,
   pool: Pool<CategoryPrice> | null,
 ): CategoryPrice[] {
-  if (order.length < n) order = new Int32Array(n);
-  let m = 0;
-  for (let k = 0; k < index.size; k++) {
-    if (m === n && !pricedAhead(index.keys, vN, pN, k, order[n - 1])) continue;
-    let i = m < n ? m++ : n - 1;
-    while (i > 0 && pricedAhead(index.keys, vN, pN, k, order[i - 1])) {
-      order[i] = order[i - 1];
-      i--;
-    }
-    order[i] = k;
-  }
+  // Ranked by priced views + purchases (at least 1: a category is here only with one of them).
+  const rank = priceRank.length >= index.size ? priceRank : (priceRank = new Float64Array(2 * index.size));
+  for (let k = 0; k < index.size; k++) rank[k] = vN[k] + pN[k];
+  const m = selectTop(index.keys, rank, index.size, n);
   const top = pool !== null ? pool.list : [];
   top.length = m;
   for (let i = 0; i < m; i++) {
