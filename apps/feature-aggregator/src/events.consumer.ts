@@ -221,6 +221,21 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     ]);
   }
 
+  /**
+   * Hands the rows and users gathered so far to the writer and the emitter, and starts a new set of
+   * users. The shared encoder is emptied here, before any await (other partitions' batches use it
+   * too). The effects are awaited with the whole batch; meanwhile a failure is not an unhandled
+   * rejection.
+   */
+  private handOver(batch: BatchWork, effects: Promise<void>[]): void {
+    const rowCount = batch.rows.rows;
+    for (const effect of [this.writer.writeRowBinary(batch.rows.take(), rowCount), this.emitter!.emit(batch.touched)]) {
+      effect.catch(() => undefined);
+      effects.push(effect);
+    }
+    batch.touched = new Set<UserState>();
+  }
+
   private async handleBatch(messages: IncomingMessage[]): Promise<void> {
     const partition = messages[0].partition;
     this.received.inc({}, messages.length);
@@ -257,16 +272,11 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       // (heartbeats, health, metrics, acks) runs between chunks. The offsets are still committed
       // only after every chunk's effects are durable (the awaits below).
       const effects: Promise<void>[] = [];
-      const started = (effect: Promise<void>) => {
-        effect.catch(() => undefined); // awaited below; meanwhile a failure is not an unhandled rejection
-        effects.push(effect);
-      };
       for (let from = 0; from < messages.length; from += CHUNK_EVENTS) {
         if (from > 0) await new Promise<void>((r) => setImmediate(r));
         const to = Math.min(messages.length, from + CHUNK_EVENTS);
         const rows = batch.rows;
         rows.reset();
-        batch.touched = new Set<UserState>();
         for (let i = from; i < to; i++) {
           const m = messages[i];
           // Most events: their row copied from the Avro bytes, only the features' fields decoded.
@@ -289,20 +299,14 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
           if (state) this.applyEvent(batch, m, r.value, key, state);
           else (unkeyed ??= []).push({ m, e: r.value, key });
         }
-        // The shared encoder is emptied before any await (other partitions' batches use it too).
-        const rowCount = rows.rows;
-        started(this.writer.writeRowBinary(rows.take(), rowCount));
-        started(this.emitter!.emit(batch.touched));
+        this.handOver(batch, effects);
       }
       if (unkeyed !== null) {
         const more = await this.states.acquire(partition, unkeyed.map((u) => u.key));
         held.push(more);
         batch.rows.reset();
-        batch.touched = new Set<UserState>();
         for (const { m, e, key } of unkeyed) this.applyEvent(batch, m, e, key, more.get(key)!);
-        const rowCount = batch.rows.rows;
-        started(this.writer.writeRowBinary(batch.rows.take(), rowCount));
-        started(this.emitter!.emit(batch.touched));
+        this.handOver(batch, effects);
       }
       const { counts, dead } = batch;
       await Promise.all([
