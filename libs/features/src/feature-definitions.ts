@@ -526,19 +526,8 @@ function newResult(hist: number[]): ComputedFeatures {
  */
 export class FeatureResult {
   readonly result: ComputedFeatures = newResult(new Array<number>(24).fill(0));
-  /** The UserFeatures envelope toUserFeatures fills around `result`. */
-  readonly message: UserFeatures = {
-    user_id: '',
-    as_of: 0,
-    ingested_at: 0,
-    emitted_at: 0,
-    event_count: 0,
-    features: this.result.features,
-    category_scores: [],
-    brand_scores: [],
-    category_prices: [],
-    activity: this.result.activity,
-  };
+  /** The UserFeatures envelope around `result`: toUserFeatures assigns every field before it is read. */
+  readonly message = {} as UserFeatures;
   readonly categoryScores: Pool<Score> = { list: [], entries: [] };
   readonly brandScores: Pool<Score> = { list: [], entries: [] };
   readonly prices: Pool<CategoryPrice> = { list: [], entries: [] };

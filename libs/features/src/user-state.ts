@@ -94,18 +94,8 @@ export function toUserFeatures(
   into: FeatureResult | null = null,
 ): UserFeatures {
   const f = computeFeatures(events, asOf, firstEventAt, options, into);
-  const m: UserFeatures = into?.message ?? {
-    user_id: '',
-    as_of: 0,
-    ingested_at: 0,
-    emitted_at: 0,
-    event_count: 0,
-    features: f.features,
-    category_scores: f.category_scores,
-    brand_scores: f.brand_scores,
-    category_prices: f.category_prices,
-    activity: f.activity,
-  };
+  // Every field is assigned below, in the schema's order (the JSON of a snapshot keeps it).
+  const m = into?.message ?? ({} as UserFeatures);
   m.user_id = userKey;
   m.as_of = f.as_of;
   m.ingested_at = f.ingested_at > 0 ? f.ingested_at : now;

@@ -7,8 +7,10 @@ const root = join(__dirname, '..', '..', '..');
 const built = existsSync(join(root, 'dist', 'libs', 'kafka', 'src', 'kafkajs-patches.js'));
 
 describe('kafkajs patches', () => {
-  // In a plain node process: jest's module registry cannot swap a module's export (the patch
-  // reports "unavailable" here and leaves kafkajs as it is). npm test builds before jest runs.
+  // In a plain node process, with the built code, as the services run it: under jest whether the
+  // patches apply depends on what a test file loaded first (they do when @app/kafka comes before
+  // kafkajs — record-decoder.spec.ts guards against comparing the patch with itself). npm test
+  // builds before jest runs.
   (built ? it : it.skip)('produces byte-identical produce requests, and applies in a service process', () => {
     const out = execFileSync(process.execPath, [join(root, 'scripts', 'check-kafkajs-patches.js')], { encoding: 'utf8' });
     expect(out).toMatch(/kafkajs patches: patched; 20 produce requests, \d+ bytes, 20 groupings, identical/);
