@@ -73,23 +73,27 @@ export class ClickHouseStore {
 
   async insert<T extends object>(table: string, rows: readonly T[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.client.insert({
-      table: ident(table),
-      values: rows,
-      format: 'JSONEachRow',
-      clickhouse_settings: { input_format_skip_unknown_fields: 1 },
-    });
+    await onFreshSocketOnReset(() =>
+      this.client.insert({
+        table: ident(table),
+        values: rows,
+        format: 'JSONEachRow',
+        clickhouse_settings: { input_format_skip_unknown_fields: 1 },
+      }),
+    );
   }
 
   /** Inserts rows already encoded as RowBinary (see row-binary.ts) for `columns`, in that order. */
   async insertRowBinary(table: string, columns: readonly string[], body: Buffer): Promise<void> {
     if (body.length === 0) return;
-    const r = await this.client.exec({
-      query: `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) FORMAT RowBinary`,
-      values: Readable.from([body]),
+    await onFreshSocketOnReset(async () => {
+      const r = await this.client.exec({
+        query: `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) FORMAT RowBinary`,
+        values: Readable.from([body]),
+      });
+      // The answer is empty; reading it to the end frees the socket for the next request.
+      for await (const chunk of r.stream) void chunk;
     });
-    // The answer is empty; reading it to the end frees the socket for the next request.
-    for await (const chunk of r.stream) void chunk;
   }
 
   async tableExists(table: string): Promise<boolean> {
@@ -101,5 +105,28 @@ export class ClickHouseStore {
 
   async close(): Promise<void> {
     await this.client.close();
+  }
+}
+
+/** Socket errors of a keep-alive connection the server had already closed. */
+const RESET_CODES = new Set(['EPIPE', 'ECONNRESET']);
+
+/**
+ * Runs an insert again, once, when it failed because its keep-alive socket was already closed by
+ * the server (EPIPE/ECONNRESET) — the client then opens a fresh one. The client drops sockets idle
+ * for longer than its TTL, but it measures idleness from when this process read the previous
+ * answer: a busy event loop reads it late, and the server (keep_alive_timeout 3 s before 23.11)
+ * closes the socket earlier than the client thinks. Seen in bench:aggregate on the first insert
+ * after start-up. A reset after the server had stored the rows stores them twice, as a redelivered
+ * Kafka batch would: the tables are de-duplicated on read (ReplacingMergeTree, FINAL) where that
+ * matters.
+ */
+export async function onFreshSocketOnReset<T>(insert: () => Promise<T>): Promise<T> {
+  try {
+    return await insert();
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !RESET_CODES.has(code)) throw err;
+    return insert();
   }
 }
