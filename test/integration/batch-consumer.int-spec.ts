@@ -4,8 +4,9 @@ import { testNamespace, waitFor } from '@app/testing';
 
 /**
  * The batch consumer against the real broker: offsets are committed only after the handler
- * resolved, a failing handler is retried with back-off, and a consumer whose session expired
- * mid-batch (kafkajs gives up on such a commit) rejoins by itself and finishes the work.
+ * resolved, a failing handler is retried with back-off, pending batches are committed in order
+ * and a failed one rewinds its partition, and a consumer whose session expired mid-batch (kafkajs
+ * gives up on such a commit) rejoins by itself and finishes the work.
  */
 describe(BatchConsumer.name, () => {
   const ns = testNamespace('bc');
@@ -43,6 +44,48 @@ describe(BatchConsumer.name, () => {
       },
       { what: 'offset 3 committed' },
     );
+    await consumer.disconnect();
+  });
+
+  it('hands pending batches over in order, commits none past a failed one and redelivers from it', async () => {
+    await bus.ensureTopics([{ name: 'pending', partitions: 1 }]);
+    const producer = await bus.producer();
+    // Three record batches; a fetch of at most 100 bytes returns one at a time.
+    for (const values of [['a1', 'a2'], ['b1'], ['c1']]) await producer.send(bus.topic('pending'), values.map((v) => ({ value: Buffer.from(v) })));
+    const calls: { values: string[]; resolve: () => void; reject: (e: Error) => void }[] = [];
+    const consumer = bus.consumer({
+      groupId: 'pending',
+      topics: ['pending'],
+      maxBytesPerPartition: 100,
+      maxPendingBatches: 2,
+      retryInitialMs: 50,
+      handler: async (messages) => {
+        let resolve!: () => void;
+        let reject!: (e: Error) => void;
+        const durable = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+        calls.push({ values: messages.map((m) => m.value!.toString()), resolve, reject });
+        if (calls.length > 4) resolve(); // the redelivered A and B wait for the test, then everything succeeds
+        return { durable };
+      },
+    });
+    const committed = async () => {
+      const offsets = await bus.withAdmin((a) => a.fetchOffsets({ groupId: `${ns.groupPrefix}pending`, topics: [bus.topic('pending')] }));
+      return offsets[0]?.partitions[0]?.offset;
+    };
+    await consumer.start();
+    // Two batches pending at once (the third waits for room), then B durable and A failed.
+    await waitFor(() => calls.length === 2, { what: 'two batches handed over', timeoutMs: 60000 });
+    expect(calls.map((c) => c.values)).toEqual([['a1', 'a2'], ['b1']]);
+    calls[1].resolve();
+    calls[0].reject(new Error('insert failed'));
+    await waitFor(() => calls.length === 4, { what: 'the partition redelivered from the failed batch', timeoutMs: 60000 });
+    expect(calls.slice(2).map((c) => c.values)).toEqual([['a1', 'a2'], ['b1']]);
+    expect(await committed()).toBe('-1'); // B was durable, but A before it was not
+    calls[3].resolve();
+    calls[2].resolve();
+    await waitFor(async () => (await committed()) === '4', { what: 'every batch committed after the retry', timeoutMs: 60000 });
+    expect(calls.slice(2).flatMap((c) => c.values)).toEqual(['a1', 'a2', 'b1', 'c1']);
+    expect(consumer.health().ok).toBe(true);
     await consumer.disconnect();
   });
 

@@ -4,7 +4,7 @@ import { BufferedWriter, ClickHouseStore, RowBinaryEncoder } from '@app/clickhou
 import type { AggregatorConfig } from '@app/config';
 import { ALL_TOPIC_SPECS, buildDeadLetter, ClickEvent, clickEventKey, Codecs, DeadLetterReasons, Topics } from '@app/contracts';
 import { ApplyOutcome, FeatureEvent, FeatureOptions, InvalidFeatureEvent, toFeatureEvent, UserState } from '@app/features';
-import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer, OutgoingMessage } from '@app/kafka';
+import { BatchConsumer, IncomingMessage, KafkaBus, MessageProducer, OutgoingMessage, PendingBatch } from '@app/kafka';
 import { HealthRegistry, LOGGER, Metrics } from '@app/observability';
 import { encodeEventRow, EVENT_COLUMNS, markLate } from './event-row';
 import { EventTranscoder } from './event-transcoder';
@@ -123,6 +123,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       topics: [Topics.ClickstreamEvents],
       concurrency: this.config.AGGREGATOR_PARTITION_CONCURRENCY,
       maxBytesPerPartition: this.config.AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION,
+      maxPendingBatches: this.config.AGGREGATOR_PENDING_BATCHES,
       handler: (messages) => this.handleBatch(messages),
       onAssignment: (assigned) => {
         this.sinceSet = false;
@@ -236,7 +237,12 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     batch.touched = new Set<UserState>();
   }
 
-  private async handleBatch(messages: IncomingMessage[]): Promise<void> {
+  /**
+   * Applies a batch and hands its effects over; resolves with them pending (BatchConsumer commits
+   * once they are durable and fetches on meanwhile), or with AGGREGATOR_PENDING_BATCHES=0 once
+   * they are durable.
+   */
+  private async handleBatch(messages: IncomingMessage[]): Promise<PendingBatch | void> {
     const partition = messages[0].partition;
     this.received.inc({}, messages.length);
     if (!this.sinceSet) {
@@ -257,6 +263,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const states = await this.states.acquire(partition, keys);
     const held = [states];
+    let durable: Promise<void>;
     try {
       const batch: BatchWork = {
         rows: this.rows,
@@ -308,21 +315,36 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         for (const { m, e, key } of unkeyed) this.applyEvent(batch, m, e, key, more.get(key)!);
         this.handOver(batch, effects);
       }
-      const { counts, dead } = batch;
-      await Promise.all([
-        ...effects,
-        ...chunkBySize(dead, 512 * 1024).map((chunk) => this.producer!.send(this.bus.topic(Topics.ClickstreamDlq), chunk)),
-      ]);
-      this.events.inc({ outcome: 'applied' }, counts.applied);
-      this.events.inc({ outcome: 'duplicate' }, counts.duplicate);
-      this.events.inc({ outcome: 'too_late' }, counts.too_late);
-      this.events.inc({ outcome: 'dead_letter' }, dead.length);
-      if (dead.length > 0) this.logger.warn({ event: 'dead_letters', partition, count: dead.length }, 'events dead-lettered');
-    } finally {
-      for (const h of held) this.states.release(h.values());
-      this.hotUsers.set({}, this.states.size);
-      this.restores.inc({}, this.states.restores);
-      this.states.restores = 0;
+      durable = this.whenDurable(partition, batch, effects);
+    } catch (err) {
+      this.release(held);
+      throw err;
     }
+    // The states stay pinned until their events are durable: one evicted before would be
+    // restored from ClickHouse without them.
+    const settled = durable.finally(() => this.release(held));
+    if (this.config.AGGREGATOR_PENDING_BATCHES === 0) return settled;
+    return { durable: settled };
+  }
+
+  /** Resolves once the batch's rows, UserFeatures and dead letters are durable; then counts its events. */
+  private async whenDurable(partition: number, batch: BatchWork, effects: Promise<void>[]): Promise<void> {
+    const { counts, dead } = batch;
+    await Promise.all([
+      ...effects,
+      ...chunkBySize(dead, 512 * 1024).map((chunk) => this.producer!.send(this.bus.topic(Topics.ClickstreamDlq), chunk)),
+    ]);
+    this.events.inc({ outcome: 'applied' }, counts.applied);
+    this.events.inc({ outcome: 'duplicate' }, counts.duplicate);
+    this.events.inc({ outcome: 'too_late' }, counts.too_late);
+    this.events.inc({ outcome: 'dead_letter' }, dead.length);
+    if (dead.length > 0) this.logger.warn({ event: 'dead_letters', partition, count: dead.length }, 'events dead-lettered');
+  }
+
+  private release(held: Map<string, UserState>[]): void {
+    for (const h of held) this.states.release(h.values());
+    this.hotUsers.set({}, this.states.size);
+    this.restores.inc({}, this.states.restores);
+    this.states.restores = 0;
   }
 }

@@ -93,6 +93,12 @@ export const aggregatorConfigSchema = baseConfigSchema.extend({
    * so a large one does not hold the event loop for several seconds.
    */
   AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION: envInt(16 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+  /**
+   * Batches per partition handed over whose writes and UserFeatures are not yet durable: the next
+   * batches are fetched and processed meanwhile, and each is committed once its effects and the
+   * earlier ones' are durable. 0: every batch waits for its own effects before the next is fetched.
+   */
+  AGGREGATOR_PENDING_BATCHES: envInt(2, 0, 16),
   /** Also store each emitted UserFeatures (as JSON) in the user_features table; costs ~30% throughput. */
   AGGREGATOR_STORE_SNAPSHOTS: envBool(false),
 });

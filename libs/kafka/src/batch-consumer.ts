@@ -12,13 +12,27 @@ export interface BatchContext {
 }
 
 /**
- * Processes one partition's batch. Resolve only when every effect of the batch is durable
- * (rows acknowledged by ClickHouse, messages acknowledged by Kafka, dead letters written);
- * the offsets are committed after that. Throwing means "transient failure": the same batch is
- * retried with back-off — so a record that can never succeed must be dead-lettered by the handler,
- * not thrown, or it stalls the partition.
+ * What a handler may resolve with instead of waiting for its effects: the batch is processed (its
+ * effects handed on), and `durable` settles once they are durable.
  */
-export type BatchHandler = (messages: IncomingMessage[], ctx: BatchContext) => Promise<void>;
+export interface PendingBatch {
+  durable: Promise<void>;
+}
+
+/**
+ * Processes one partition's batch. Either resolve only when every effect of the batch is durable
+ * (rows acknowledged by ClickHouse, messages acknowledged by Kafka, dead letters written) — the
+ * offsets are committed after that — or resolve with a {@link PendingBatch} as soon as the effects
+ * are handed on: the consumer then fetches and hands over the partition's next batches while
+ * those effects settle, and commits each batch's offsets once its `durable` and every earlier one
+ * of the partition resolved. When a `durable` rejects, nothing from that batch on is committed:
+ * the partition is rewound to it and redelivered after a back-off, so the handler sees again
+ * records it already processed (and must treat them as duplicates, as after a crash).
+ *
+ * Throwing means "transient failure": the same batch is retried with back-off — so a record that
+ * can never succeed must be dead-lettered by the handler, not thrown, or it stalls the partition.
+ */
+export type BatchHandler = (messages: IncomingMessage[], ctx: BatchContext) => Promise<void | PendingBatch>;
 
 export interface BatchConsumerOptions {
   groupId: string;
@@ -37,12 +51,36 @@ export interface BatchConsumerOptions {
   onAssignment?: (assigned: PartitionRef[]) => void | Promise<void>;
   /** Called when a rebalance starts (partitions may be taken away). */
   onRebalance?: () => void | Promise<void>;
+  /**
+   * Batches of one partition whose effects may be pending at once (handlers that resolve with a
+   * PendingBatch); a further batch of the partition waits for the oldest to settle. Default 2.
+   */
+  maxPendingBatches?: number;
+}
+
+/** One partition's batches between hand-over and commit. */
+interface PartitionPipeline {
+  topic: string;
+  partition: number;
+  /**
+   * Handed-over batches waiting for their commit, oldest first: each settles after its commit, or
+   * once it is given up (a failure, a rebalance).
+   */
+  pending: Promise<void>[];
+  /** Commits in offset order: each batch's link waits for the previous one. */
+  tail: Promise<void>;
+  /** Bumped when pending batches are given up (a failed batch, a rebalance): their links do nothing. */
+  epoch: number;
+  /** After a failed batch: not before this time is the partition handled again. */
+  retryAt: number;
+  delay: number;
 }
 
 /**
  * Batch-at-a-time consumer with at-least-once semantics: offsets are committed only after the
- * handler resolved for the batch, in order per partition. Transient failures pause the partition
- * with exponential back-off (heartbeating meanwhile) instead of crashing the consumer.
+ * batch's effects are durable (the handler resolved, or its PendingBatch did), in order per
+ * partition. Transient failures pause the partition with exponential back-off (heartbeating
+ * meanwhile) instead of crashing the consumer.
  */
 export class BatchConsumer {
   private readonly consumer: Consumer;
@@ -53,6 +91,9 @@ export class BatchConsumer {
   private lastError: string | null = null;
   private assigned: PartitionRef[] = [];
   private processed = 0;
+  private readonly pipelines = new Map<string, PartitionPipeline>();
+  /** While disconnecting: batches are no longer handed to the handler. */
+  private draining = false;
 
   constructor(
     kafka: Kafka,
@@ -72,6 +113,9 @@ export class BatchConsumer {
     });
     const { GROUP_JOIN, CRASH, REBALANCING } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (e) => {
+      // kafkajs fetches every partition from its committed offset after a (re)join: pending
+      // batches are redelivered, their late commits must not move an offset another member owns.
+      this.abandonPending();
       this.assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) =>
         parts.map((partition) => ({ topic, partition })),
       );
@@ -81,6 +125,7 @@ export class BatchConsumer {
       );
     });
     this.consumer.on(REBALANCING, () => {
+      this.abandonPending();
       void Promise.resolve(options.onRebalance?.()).catch((err: unknown) =>
         this.logger.error({ event: 'on_rebalance_failed', err }, 'rebalance callback failed'),
       );
@@ -168,6 +213,15 @@ export class BatchConsumer {
   }
 
   async disconnect(): Promise<void> {
+    // Let pending batches commit before leaving the group (a restart would redeliver them):
+    // nothing new is handed over meanwhile, and their effects settle on their own timers.
+    this.draining = true;
+    try {
+      this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+    } catch {
+      // not running
+    }
+    await this.settlePending(30000);
     this.running = false;
     try {
       await this.consumer.disconnect(); // stops fetching and waits for the in-flight batch
@@ -182,6 +236,16 @@ export class BatchConsumer {
     const heartbeat = () => payload.heartbeat();
     const isRunning = () => payload.isRunning();
     const isStale = () => payload.isStale();
+    const pipe = this.pipeline(batch.topic, batch.partition);
+    // Room for one more pending batch of this partition, and the back-off after a failed one.
+    const maxPending = Math.max(1, this.options.maxPendingBatches ?? 2);
+    while (pipe.pending.length >= maxPending) await pipe.pending[0];
+    if (Date.now() < pipe.retryAt) await this.pause(pipe.retryAt - Date.now(), heartbeat, isRunning, isStale);
+    // Not resolved, so fetched again: by whoever owns the partition after a rebalance, or from the
+    // failed batch once a rewind (a seek, which also makes kafkajs call the batches fetched before
+    // it stale) takes effect.
+    if (this.draining || !isRunning() || isStale()) return;
+    const epoch = pipe.epoch;
     const messages: IncomingMessage[] = batch.messages.map((m) => ({
       topic: batch.topic,
       partition: batch.partition,
@@ -193,9 +257,10 @@ export class BatchConsumer {
     }));
     const ctx: BatchContext = { topic: batch.topic, partition: batch.partition, heartbeat, isStale };
     let delay = this.options.retryInitialMs ?? 250;
+    let result: void | PendingBatch;
     for (;;) {
       try {
-        await this.options.handler(messages, ctx);
+        result = await this.options.handler(messages, ctx);
         break;
       } catch (err) {
         if (!isRunning() || isStale() || !this.running) throw err; // let the group re-deliver to the new owner
@@ -209,15 +274,99 @@ export class BatchConsumer {
         delay = Math.min(delay * 2, this.options.retryMaxMs ?? 30000);
       }
     }
-    this.failingSince = null;
     const last = batch.lastOffset();
+    const next = (BigInt(last) + 1n).toString();
+    if (result) {
+      // Handed over: fetching goes on while the effects settle (commit in settleBatch).
+      result.durable.catch(() => undefined); // observed in settleBatch, possibly later
+      if (epoch !== pipe.epoch) return; // given up meanwhile: the partition is being rewound or reassigned
+      const { durable } = result;
+      const first = messages[0].offset;
+      const settled = (pipe.tail = pipe.tail
+        .then(() => this.settleBatch(pipe, epoch, durable, first, next, messages.length))
+        .catch((err: unknown) => this.logger.error({ event: 'settle_failed', err }, 'settling a batch failed')));
+      pipe.pending.push(settled);
+      void settled.then(() => {
+        pipe.pending = pipe.pending.filter((p) => p !== settled);
+      });
+      payload.resolveOffset(last);
+      await heartbeat();
+      return;
+    }
+    this.failingSince = null;
     payload.resolveOffset(last);
-    await this.consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-    ]);
+    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     this.processed += messages.length;
     this.lastProgressAt = Date.now();
     await heartbeat();
+  }
+
+  private pipeline(topic: string, partition: number): PartitionPipeline {
+    const key = `${topic}|${partition}`;
+    let pipe = this.pipelines.get(key);
+    if (!pipe) {
+      pipe = { topic, partition, pending: [], tail: Promise.resolve(), epoch: 0, retryAt: 0, delay: 0 };
+      this.pipelines.set(key, pipe);
+    }
+    return pipe;
+  }
+
+  /**
+   * A pending batch's turn (the earlier ones of its partition are committed or given up): commit
+   * once its effects are durable. On failure the partition is rewound to this batch — kafkajs
+   * refetches it at the next fetch — and the later pending batches are given up with it.
+   */
+  private async settleBatch(pipe: PartitionPipeline, epoch: number, durable: Promise<void>, first: string, next: string, count: number): Promise<void> {
+    if (epoch !== pipe.epoch) return;
+    try {
+      await durable;
+    } catch (err) {
+      if (epoch !== pipe.epoch) return;
+      pipe.epoch++;
+      pipe.delay = Math.min(pipe.delay === 0 ? (this.options.retryInitialMs ?? 250) : pipe.delay * 2, this.options.retryMaxMs ?? 30000);
+      pipe.retryAt = Date.now() + pipe.delay;
+      this.failingSince ??= Date.now();
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.logger.warn(
+        { event: 'batch_retry', topic: pipe.topic, partition: pipe.partition, first_offset: first, delay_ms: pipe.delay, err },
+        'batch effects failed, redelivering the partition from this batch after back-off',
+      );
+      if (!this.running || this.draining) return;
+      try {
+        this.consumer.seek({ topic: pipe.topic, partition: pipe.partition, offset: first });
+      } catch (e) {
+        // Not running any more (a crash or a stop): the group redelivers from the last commit.
+        this.logger.warn({ event: 'rewind_failed', topic: pipe.topic, partition: pipe.partition, err: e }, 'could not rewind the partition');
+      }
+      return;
+    }
+    if (epoch !== pipe.epoch) return;
+    try {
+      await this.consumer.commitOffsets([{ topic: pipe.topic, partition: pipe.partition, offset: next }]);
+    } catch (err) {
+      // A rebalance or a lost coordinator: the next commit of the partition covers this one, or
+      // its new owner starts from the last committed offset (duplicates, never a loss).
+      this.logger.warn({ event: 'commit_failed', topic: pipe.topic, partition: pipe.partition, offset: next, err }, 'offset commit failed');
+      return;
+    }
+    pipe.delay = 0;
+    this.failingSince = null;
+    this.processed += count;
+    this.lastProgressAt = Date.now();
+  }
+
+  /** Gives up every pending batch (their effects may still land; their offsets are not committed). */
+  private abandonPending(): void {
+    for (const pipe of this.pipelines.values()) pipe.epoch++;
+  }
+
+  /** Waits (at most `ms`) until every pending batch is committed or given up. */
+  private async settlePending(ms: number): Promise<void> {
+    const all = Promise.all([...this.pipelines.values()].map((p) => p.tail));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+    await Promise.race([all, timeout]);
+    clearTimeout(timer);
   }
 
   private async pause(ms: number, heartbeat: () => Promise<void>, isRunning: () => boolean, isStale: () => boolean) {
