@@ -33,6 +33,7 @@ import { ALL_TOPIC_SPECS, ClickEvent, Codecs, exampleClickEvent, Topics } from '
 import { toFeatureEvent, UserState } from '@app/features';
 import { createLogger } from '@app/observability';
 import { freePort, ServiceProcess, testNamespace, TestNamespace, TopicReader } from '@app/testing';
+import { CpuMeter, infraPids } from './lib/cpu';
 import { Measurement, median, writeReport } from './lib/report';
 
 const ROOT = join(__dirname, '..', '..');
@@ -140,7 +141,10 @@ class Env {
   }
 }
 
-async function throughputRun(run: number): Promise<{ eventsPerS: number; rssBytes: number | null; users: number }> {
+/** CPU seconds during a drain, per process (the aggregator's main thread apart), where /proc shows them. */
+type DrainCpu = Partial<Record<'aggregator' | 'aggregator_main_thread' | 'kafka' | 'clickhouse', number>>;
+
+async function throughputRun(run: number): Promise<{ eventsPerS: number; rssBytes: number | null; users: number; cpuSeconds: DrainCpu }> {
   const env = new Env(`bagg${run}`);
   try {
     await env.setup();
@@ -162,7 +166,16 @@ async function throughputRun(run: number): Promise<{ eventsPerS: number; rssByte
     await Promise.all(pending);
     const total = perUser * USERS;
     log(`run ${run}: ${total} events of ${USERS} users produced; starting the aggregator`);
-    await env.startAggregator();
+    const proc = await env.startAggregator();
+    // From the aggregator's readiness to the last commit: its group join and first fetch included.
+    const infra = infraPids(ROOT);
+    const pid = proc.pid ?? null;
+    const meter = new CpuMeter({
+      aggregator: { pid },
+      aggregator_main_thread: { pid, tid: pid ?? undefined },
+      kafka: { pid: infra.kafka },
+      clickhouse: { pid: infra.clickhouse },
+    }).start();
 
     let done: number | null = null;
     let lastLog = Date.now();
@@ -177,11 +190,13 @@ async function throughputRun(run: number): Promise<{ eventsPerS: number; rssByte
       if (p.committed >= total) done = Date.now();
       else await new Promise((r) => setTimeout(r, 100));
     }
+    const cpuSeconds: DrainCpu = meter.stop();
     const since = ((await env.metric('portrait_aggregator_consuming_since_timestamp_seconds')) ?? 0) * 1000;
     const eventsPerS = since > 0 && done > since ? total / ((done - since) / 1000) : 0;
     const rssBytes = await env.metric('portrait_process_resident_memory_bytes');
-    log(`run ${run}: ${Math.round(eventsPerS)} events/s, rss ${rssBytes}`);
-    return { eventsPerS, rssBytes, users: USERS };
+    const perEvent = Object.entries(cpuSeconds).map(([k, v]) => `${k} ${((v / total) * 1e6).toFixed(1)}`);
+    log(`run ${run}: ${Math.round(eventsPerS)} events/s, rss ${rssBytes}; CPU µs per event: ${perEvent.join(', ')}`);
+    return { eventsPerS, rssBytes, users: USERS, cpuSeconds };
   } finally {
     await env.close();
   }
@@ -280,6 +295,35 @@ function memoryRun(run: number): { bytesPerUser: number; bytesPerEvent: number }
   return { bytesPerUser, bytesPerEvent: bytesPerUser / MEM_EVENTS };
 }
 
+/** Median CPU µs per event of each process in the throughput runs, and the rate that work would fill the cores at. */
+function cpuBudget(tp: { cpuSeconds: DrainCpu }[]): Measurement[] {
+  const per = (k: keyof DrainCpu) => {
+    const xs = tp.map((t) => t.cpuSeconds[k]).filter((x): x is number => x !== undefined);
+    return xs.length === tp.length && xs.length > 0 ? { value: (median(xs) / EVENTS) * 1e6, runs: xs.map((x) => ((x / EVENTS) * 1e6).toFixed(1)) } : null;
+  };
+  const out: Measurement[] = [];
+  const labels: [keyof DrainCpu, string][] = [
+    ['aggregator', 'CPU per event in the throughput runs: aggregator, all threads'],
+    ['aggregator_main_thread', 'CPU per event: aggregator main thread'],
+    ['kafka', 'CPU per event: Kafka broker'],
+    ['clickhouse', 'CPU per event: ClickHouse server'],
+  ];
+  for (const [k, name] of labels) {
+    const p = per(k);
+    if (p) out.push({ name, value: p.value, unit: 'µs', note: `runs: ${p.runs.join(', ')}` });
+  }
+  const [a, kf, ch] = [per('aggregator'), per('kafka'), per('clickhouse')];
+  if (a && kf && ch) {
+    out.push({
+      name: 'ceiling of this machine at that CPU per event',
+      value: (cpus().length * 1e6) / (a.value + kf.value + ch.value),
+      unit: 'events/s',
+      note: `${cpus().length} cores / (aggregator + Kafka + ClickHouse µs per event)`,
+    });
+  }
+  return out;
+}
+
 /** Aggregator processes started by this run: stopped on Ctrl-C / SIGTERM too, never orphaned. */
 const children = new Set<ServiceProcess>();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -307,6 +351,7 @@ async function main() {
     { name: `hot state per active user (${MEM_EVENTS} events each)`, value: bytesPerUser, unit: 'bytes', note: `runs: ${mem.map((m) => Math.round(m.bytesPerUser)).join(', ')}` },
     { name: '1 M active users, state heap', value: (bytesPerUser * 1_000_000) / 2 ** 30, unit: 'GiB', target: { op: '<=', value: 2 }, note: 'extrapolated from the measured bytes per user; plus ~150 MiB process baseline' },
     { name: `aggregator RSS after draining ${USERS} users`, value: rss.length ? median(rss) / 2 ** 20 : NaN, unit: 'MiB' },
+    ...cpuBudget(tp),
   ];
   const out = writeReport(
     ROOT,
@@ -317,6 +362,7 @@ async function main() {
     [
       'Kafka, ClickHouse, the aggregator and this load generator share the same machine (and, in development, the CPU with other work): the figures are lower bounds for a dedicated host.',
       'Latency is per event: ingest stamp → emitted_at of the first UserFeatures of its user whose ingested_at covers it; it includes the coalescing interval (AGGREGATOR_EMIT_INTERVAL_MS) and the ClickHouse write (both precede the commit).',
+      "CPU per event: user + system CPU (/proc) of each process from the aggregator's readiness to the last commit of a throughput run, divided by the events; the aggregator's threads (garbage collection, compilation) beside its main thread. The ceiling is the machine's cores divided by the sum of the aggregator's, Kafka's and ClickHouse's CPU per event: the rate at which this work would fill every core.",
     ],
   );
   log(`wrote ${out.json} and ${out.md}`);
