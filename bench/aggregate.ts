@@ -166,16 +166,22 @@ async function throughputRun(run: number): Promise<{ eventsPerS: number; rssByte
     await Promise.all(pending);
     const total = perUser * USERS;
     log(`run ${run}: ${total} events of ${USERS} users produced; starting the aggregator`);
-    const proc = await env.startAggregator();
-    // From the aggregator's readiness to the last commit: its group join and first fetch included.
+    // CPU sampled from the spawn on (consumption may begin seconds before readiness is seen), read
+    // for the same window as the rate: first batch → last commit.
+    const starting = env.startAggregator();
+    let pid: number | null = null;
+    for (let i = 0; i < 2000 && pid === null; i++) {
+      pid = env.proc?.pid ?? null;
+      if (pid === null) await Promise.race([starting, new Promise((r) => setTimeout(r, 5))]);
+    }
     const infra = infraPids(ROOT);
-    const pid = proc.pid ?? null;
     const meter = new CpuMeter({
       aggregator: { pid },
       aggregator_main_thread: { pid, tid: pid ?? undefined },
       kafka: { pid: infra.kafka },
       clickhouse: { pid: infra.clickhouse },
     }).start();
+    await starting;
 
     let done: number | null = null;
     let lastLog = Date.now();
@@ -190,9 +196,11 @@ async function throughputRun(run: number): Promise<{ eventsPerS: number; rssByte
       if (p.committed >= total) done = Date.now();
       else await new Promise((r) => setTimeout(r, 100));
     }
-    const cpuSeconds: DrainCpu = meter.stop();
+    meter.stop();
     const since = ((await env.metric('portrait_aggregator_consuming_since_timestamp_seconds')) ?? 0) * 1000;
     const eventsPerS = since > 0 && done > since ? total / ((done - since) / 1000) : 0;
+    const cpuSeconds: DrainCpu = since > 0 ? meter.between(since, done) : {};
+    if (since > 0 && since < meter.startedAt) log(`run ${run}: consuming began ${meter.startedAt - since} ms before the aggregator was ready: no CPU figures`);
     const rssBytes = await env.metric('portrait_process_resident_memory_bytes');
     const perEvent = Object.entries(cpuSeconds).map(([k, v]) => `${k} ${((v / total) * 1e6).toFixed(1)}`);
     log(`run ${run}: ${Math.round(eventsPerS)} events/s, rss ${rssBytes}; CPU µs per event: ${perEvent.join(', ')}`);
@@ -362,7 +370,7 @@ async function main() {
     [
       'Kafka, ClickHouse, the aggregator and this load generator share the same machine (and, in development, the CPU with other work): the figures are lower bounds for a dedicated host.',
       'Latency is per event: ingest stamp → emitted_at of the first UserFeatures of its user whose ingested_at covers it; it includes the coalescing interval (AGGREGATOR_EMIT_INTERVAL_MS) and the ClickHouse write (both precede the commit).',
-      "CPU per event: user + system CPU (/proc) of each process from the aggregator's readiness to the last commit of a throughput run, divided by the events; the aggregator's threads (garbage collection, compilation) beside its main thread. The ceiling is the machine's cores divided by the sum of the aggregator's, Kafka's and ClickHouse's CPU per event: the rate at which this work would fill every core.",
+      "CPU per event: user + system CPU (/proc, sampled every 50 ms) of each process from the first batch's arrival to the last commit of a throughput run — the window of the rate — divided by the events; the aggregator's threads (garbage collection, compilation) beside its main thread. The ceiling is the machine's cores divided by the sum of the aggregator's, Kafka's and ClickHouse's CPU per event: the rate at which this work would fill every core.",
     ],
   );
   log(`wrote ${out.json} and ${out.md}`);

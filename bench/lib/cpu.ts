@@ -44,34 +44,62 @@ export function infraPids(root: string): { kafka: number | null; clickhouse: num
 }
 
 /**
- * CPU used by a set of processes between `start()` and `stop()`: seconds per named process (and
- * per thread where one is named), for a CPU budget per unit of work.
+ * CPU used by a set of processes over time: sampled every `intervalMs` from `start()` to `stop()`,
+ * then read for any window inside that span (`between`, linear between samples) — e.g. from a
+ * moment the process itself reports, which the caller learns only afterwards.
  */
 export class CpuMeter {
-  private readonly first = new Map<string, number>();
-  readonly used: Record<string, number> = {};
+  private readonly samples: { at: number; cpu: Map<string, number> }[] = [];
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly targets: Record<string, { pid: number | null; tid?: number }>) {}
 
-  private read(): Map<string, number> {
-    const out = new Map<string, number>();
+  private sample(): void {
+    const cpu = new Map<string, number>();
     for (const [name, t] of Object.entries(this.targets)) {
       const s = t.pid === null ? null : cpuSeconds(t.pid, t.tid);
-      if (s !== null) out.set(name, s);
+      if (s !== null) cpu.set(name, s);
+    }
+    this.samples.push({ at: Date.now(), cpu });
+  }
+
+  /** When sampling began (epoch ms). */
+  get startedAt(): number {
+    return this.samples[0]?.at ?? Number.NaN;
+  }
+
+  start(intervalMs = 50): this {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    return this;
+  }
+
+  stop(): this {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.sample();
+    return this;
+  }
+
+  /** CPU seconds of each target between two times (epoch ms) inside the sampled span. */
+  between(from: number, to: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of Object.keys(this.targets)) {
+      const a = this.at(name, from);
+      const b = this.at(name, to);
+      if (a !== null && b !== null) out[name] = b - a;
     }
     return out;
   }
 
-  start(): this {
-    for (const [k, v] of this.read()) this.first.set(k, v);
-    return this;
-  }
-
-  stop(): Record<string, number> {
-    for (const [k, v] of this.read()) {
-      const s = this.first.get(k);
-      if (s !== undefined) this.used[k] = v - s;
-    }
-    return this.used;
+  private at(name: string, t: number): number | null {
+    const xs = this.samples.filter((x) => x.cpu.has(name));
+    if (xs.length === 0 || t < xs[0].at || t > xs[xs.length - 1].at) return null;
+    let i = 1;
+    while (i < xs.length && xs[i].at < t) i++;
+    if (i === xs.length) return xs[xs.length - 1].cpu.get(name)!;
+    const [p, q] = [xs[i - 1], xs[i]];
+    const f = q.at === p.at ? 1 : (t - p.at) / (q.at - p.at);
+    return p.cpu.get(name)! + f * (q.cpu.get(name)! - p.cpu.get(name)!);
   }
 }
