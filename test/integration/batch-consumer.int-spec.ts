@@ -89,6 +89,25 @@ describe(BatchConsumer.name, () => {
     await consumer.disconnect();
   });
 
+  it('commits a pending batch before it leaves the group on disconnect', async () => {
+    await bus.ensureTopics([{ name: 'drain', partitions: 1 }]);
+    const producer = await bus.producer();
+    await producer.send(bus.topic('drain'), ['x', 'y'].map((v) => ({ value: Buffer.from(v) })));
+    let makeDurable: (() => void) | null = null;
+    const consumer = bus.consumer({
+      groupId: 'drain',
+      topics: ['drain'],
+      handler: async () => ({ durable: new Promise<void>((r) => (makeDurable = r)) }),
+    });
+    await consumer.start();
+    await waitFor(() => makeDurable !== null, { what: 'the batch handed over', timeoutMs: 60000 });
+    const leaving = consumer.disconnect();
+    makeDurable!(); // its effects become durable only once the disconnect has begun
+    await leaving;
+    const offsets = await bus.withAdmin((a) => a.fetchOffsets({ groupId: `${ns.groupPrefix}drain`, topics: [bus.topic('drain')] }));
+    expect(offsets[0]?.partitions[0]?.offset).toBe('2');
+  });
+
   it('rejoins after its session expired during a slow batch and redelivers that batch', async () => {
     await bus.ensureTopics([{ name: 'slow', partitions: 1 }]);
     const producer = await bus.producer();

@@ -362,10 +362,20 @@ export class BatchConsumer {
 
   /** Waits (at most `ms`) until every pending batch is committed or given up. */
   private async settlePending(ms: number): Promise<void> {
-    const all = Promise.all([...this.pipelines.values()].map((p) => p.tail));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-    await Promise.race([all, timeout]);
+    let timedOut = false;
+    const timeout = new Promise<void>((r) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        r();
+      }, ms);
+    });
+    // Again while batches handed over meanwhile (one in the handler when draining began) add links.
+    for (;;) {
+      const tails = [...this.pipelines.values()].map((p) => p.tail);
+      await Promise.race([Promise.all(tails), timeout]);
+      if (timedOut || [...this.pipelines.values()].every((p, i) => p.tail === tails[i])) break;
+    }
     clearTimeout(timer);
   }
 
