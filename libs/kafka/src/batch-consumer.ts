@@ -256,7 +256,7 @@ export class BatchConsumer {
       timestamp: Number(m.timestamp),
     }));
     const ctx: BatchContext = { topic: batch.topic, partition: batch.partition, heartbeat, isStale };
-    let delay = this.options.retryInitialMs ?? 250;
+    let delay = this.nextDelay(0);
     let result: void | PendingBatch;
     for (;;) {
       try {
@@ -271,7 +271,7 @@ export class BatchConsumer {
           'batch failed, retrying after back-off',
         );
         await this.pause(delay, heartbeat, isRunning, isStale);
-        delay = Math.min(delay * 2, this.options.retryMaxMs ?? 30000);
+        delay = this.nextDelay(delay);
       }
     }
     const last = batch.lastOffset();
@@ -301,6 +301,11 @@ export class BatchConsumer {
     await heartbeat();
   }
 
+  /** The back-off after a failed batch: the initial delay after none (0), then doubling up to the maximum. */
+  private nextDelay(previous: number): number {
+    return previous === 0 ? (this.options.retryInitialMs ?? 250) : Math.min(previous * 2, this.options.retryMaxMs ?? 30000);
+  }
+
   private pipeline(topic: string, partition: number): PartitionPipeline {
     const key = `${topic}|${partition}`;
     let pipe = this.pipelines.get(key);
@@ -323,7 +328,7 @@ export class BatchConsumer {
     } catch (err) {
       if (epoch !== pipe.epoch) return;
       pipe.epoch++;
-      pipe.delay = Math.min(pipe.delay === 0 ? (this.options.retryInitialMs ?? 250) : pipe.delay * 2, this.options.retryMaxMs ?? 30000);
+      pipe.delay = this.nextDelay(pipe.delay);
       pipe.retryAt = Date.now() + pipe.delay;
       this.failingSince ??= Date.now();
       this.lastError = err instanceof Error ? err.message : String(err);
