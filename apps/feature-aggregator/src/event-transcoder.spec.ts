@@ -19,7 +19,7 @@ function general(bytes: Buffer, partition: number, offset: string) {
   const out = new RowBinaryEncoder(16);
   try {
     const lateAt = encodeEventRow(out, e, clickEventKey(e), partition, offset, STORED);
-    return { row: out.take(), lateAt, key: clickEventKey(e), e };
+    return { row: out.take().bytes, lateAt, key: clickEventKey(e), e };
   } catch {
     return null;
   }

@@ -1,4 +1,5 @@
 import type { ClickHouseStore } from './clickhouse-store';
+import type { RowBinaryChunk } from './row-binary';
 
 export interface BufferedWriterOptions {
   table: string;
@@ -22,7 +23,7 @@ export interface BufferedWriterOptions {
 export class BufferedWriter<T extends object> {
   private rows: T[] = [];
   /** RowBinary mode: encoded rows waiting for the flush, and how many rows they hold. */
-  private chunks: Buffer[] = [];
+  private chunks: RowBinaryChunk[] = [];
   private chunkRows = 0;
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -51,11 +52,17 @@ export class BufferedWriter<T extends object> {
     return this.waitForFlush();
   }
 
-  /** `rows` rows encoded as RowBinary for `rowBinaryColumns` (see RowBinaryEncoder). */
-  writeRowBinary(body: Buffer, rows: number): Promise<void> {
+  /**
+   * `rows` rows encoded as RowBinary for `rowBinaryColumns` (see RowBinaryEncoder). A chunk from
+   * `RowBinaryEncoder.take` is released once its insert succeeded.
+   */
+  writeRowBinary(body: RowBinaryChunk | Buffer, rows: number): Promise<void> {
     if (!this.options.rowBinaryColumns) throw new Error(`the ${this.options.table} writer takes row objects`);
-    if (rows === 0) return Promise.resolve();
-    this.chunks.push(body);
+    if (rows === 0) {
+      if (!Buffer.isBuffer(body)) body.release();
+      return Promise.resolve();
+    }
+    this.chunks.push(Buffer.isBuffer(body) ? { bytes: body, release: () => undefined } : body);
     this.chunkRows += rows;
     return this.waitForFlush();
   }
@@ -99,10 +106,16 @@ export class BufferedWriter<T extends object> {
   private takePending(): () => Promise<void> {
     const { table, rowBinaryColumns } = this.options;
     if (rowBinaryColumns) {
-      const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      // The chunks are sent one after another as the body, not concatenated (a copy of every row).
+      // Their memory goes back to the encoder only after a successful insert: after a failure the
+      // request may not have let go of it.
+      const chunks = this.chunks;
       this.chunks = [];
       this.chunkRows = 0;
-      return () => this.store.insertRowBinary(table, rowBinaryColumns, body);
+      return async () => {
+        await this.store.insertRowBinary(table, rowBinaryColumns, chunks.map((c) => c.bytes));
+        for (const c of chunks) c.release();
+      };
     }
     const rows = this.rows;
     this.rows = [];

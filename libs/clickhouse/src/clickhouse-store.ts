@@ -84,12 +84,14 @@ export class ClickHouseStore {
   }
 
   /** Inserts rows already encoded as RowBinary (see row-binary.ts) for `columns`, in that order. */
-  async insertRowBinary(table: string, columns: readonly string[], body: Buffer): Promise<void> {
-    if (body.length === 0) return;
+  /** Inserts RowBinary rows for `columns`: one buffer, or several sent one after another as one body. */
+  async insertRowBinary(table: string, columns: readonly string[], body: Buffer | readonly Buffer[]): Promise<void> {
+    const parts = Buffer.isBuffer(body) ? [body] : body.filter((b) => b.length > 0);
+    if (parts.length === 0 || parts[0].length === 0) return;
     await onFreshSocketOnReset(async () => {
       const r = await this.client.exec({
         query: `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) FORMAT RowBinary`,
-        values: Readable.from([body]),
+        values: Readable.from(parts),
       });
       // The answer is empty; reading it to the end frees the socket for the next request.
       for await (const chunk of r.stream) void chunk;

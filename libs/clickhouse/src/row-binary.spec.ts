@@ -57,11 +57,59 @@ describe(RowBinaryEncoder.name, () => {
     e.setUInt8(mark, 9);
     e.endRow();
     expect(e.rows).toBe(2);
-    const out = e.take();
+    const out = e.take().bytes;
     expect(out.toString('hex')).toBe('05' + Buffer.from('first').toString('hex') + '09');
     expect(e.byteLength).toBe(0);
     e.string('zz');
     expect(out.toString('hex')).toBe('05' + Buffer.from('first').toString('hex') + '09');
     expect(() => e.setUInt8(10, 1)).toThrow(/out of range|not written/);
+  });
+
+  describe('take', () => {
+    const value = Buffer.alloc(1000, 0x61);
+    /** ~400 KB of rows whose bytes are `fill`. */
+    const fill = (e: RowBinaryEncoder, byte: number) => {
+      value.fill(byte);
+      for (let i = 0; i < 400; i++) {
+        e.rawString(value, 0, value.length);
+        e.endRow();
+      }
+    };
+
+    it('hands a mostly full buffer over, writes on elsewhere, and reuses it once released', () => {
+      const e = new RowBinaryEncoder(512 * 1024);
+      fill(e, 0x61);
+      const a = e.take();
+      expect(a.bytes.length).toBe(400 * 1002);
+      const aWas = Buffer.from(a.bytes);
+      fill(e, 0x62);
+      const b = e.take();
+      expect(a.bytes.equals(aWas)).toBe(true); // not overwritten by the next rows
+      expect(b.bytes.buffer).not.toBe(a.bytes.buffer);
+      a.release();
+      a.release(); // once only: the buffer is not handed out twice
+      const bWas = Buffer.from(b.bytes);
+      fill(e, 0x63);
+      const c = e.take(); // the encoder goes on in a's memory
+      expect(c.bytes.buffer).not.toBe(a.bytes.buffer);
+      fill(e, 0x64);
+      const d = e.take();
+      expect(d.bytes.buffer).toBe(a.bytes.buffer); // a's memory, reused
+      expect(d.bytes[2]).toBe(0x64); // after the 2-byte length
+      expect(b.bytes.equals(bWas)).toBe(true);
+      expect(c.bytes[2]).toBe(0x63);
+      fill(e, 0x65);
+      expect(e.take().bytes.buffer).not.toBe(a.bytes.buffer); // released once, reused once
+    });
+
+    it('copies a small chunk, so that a few rows do not hold a large buffer', () => {
+      const e = new RowBinaryEncoder(4 * 1024 * 1024);
+      e.string('few');
+      e.endRow();
+      const small = e.take();
+      expect(small.bytes.buffer.byteLength).toBeLessThan(1024 * 1024);
+      e.string('zzz');
+      expect(small.bytes.toString('latin1')).toBe('\x03few');
+    });
   });
 });
