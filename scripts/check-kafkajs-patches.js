@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Proves the kafkajs patches (libs/kafka/src/kafkajs-patches.ts) change nothing: encodes the same
-// produce requests (v3, the encoder of v3-v7, with null/string/Buffer keys and values, headers with
+// produce requests, each also framed for the wire with one of several client ids (v3, the encoder
+// of v3-v7, with null/string/Buffer keys and values, headers with
 // repeated values, string and number timestamps, several topics and partitions, transactional and
 // idempotent producers, records from 0 bytes to 40 KB, and inputs left to kafkajs' own encoder)
 // with kafkajs as shipped and with the patches and
@@ -79,10 +80,14 @@ function groupAll() {
 
 async function encodeAll(state) {
   const request = require(produceV3);
+  const createRequest = require('kafkajs/src/protocol/request');
+  const clientIds = ['portrait-feature-aggregator', null, 'clïent-✓', ''];
   const out = [];
   for (let seed = 1; seed <= 20; seed++) {
     const r = request(requestArgs(seed));
     out.push((await r.encode()).buffer);
+    // The same request framed for the wire (size, header, client id), as the connection sends it.
+    out.push((await createRequest({ correlationId: seed * 7919, clientId: clientIds[seed % 4], request: r })).buffer);
   }
   return { state, out, groups: groupAll() };
 }
@@ -114,7 +119,7 @@ async function encodeAll(state) {
       process.exit(1);
     }
   }
-  console.log(`kafkajs patches: ${patched.state}; ${original.out.length} produce requests, ${bytes} bytes, ${original.groups.length} groupings, identical`);
+  console.log(`kafkajs patches: ${patched.state}; ${original.out.length / 2} produce requests, each also framed, ${bytes} bytes, ${original.groups.length} groupings, identical`);
 })().catch((e) => {
   console.error(e);
   process.exit(1);

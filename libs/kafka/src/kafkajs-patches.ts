@@ -1,5 +1,5 @@
 /**
- * Four hot spots of kafkajs 2.2.4, replaced by equivalent code (the first two found with a sampling
+ * Five hot spots of kafkajs 2.2.4, replaced by equivalent code (the first two found with a sampling
  * allocation profile of bench:aggregate, together ~40 % of the aggregator's allocations; the third
  * with a cpu profile of bench:ingest; the fourth, fetched records, with a trace of bench:aggregate —
  * see record-decoder.ts):
@@ -12,6 +12,9 @@
  *    then the records copied into the batch body, the body into the batch, the batch into the
  *    record set. `encodeProduceV3` (produce-encoder.ts) writes an uncompressed request into one
  *    buffer, sized first; any other input goes through kafkajs' own encoder.
+ *
+ * 4. Fetched records: record-decoder.ts.
+ * 5. Request framing: one copy of each request's payload instead of two (`frameRequest` below).
  *
  * Encoder: kafkajs 2.2.4 encodes every produced record with `new Encoder()`, which zero-fills a 512-byte
  * buffer (`Buffer.alloc`), and grows encoders by allocating zero-filled buffers again. Every byte
@@ -149,7 +152,17 @@ function install(): PatchState {
     // PORTRAIT_KAFKAJS_FETCH_PATCH=0: this one off alone (A/B measurements).
     if (process.env.PORTRAIT_KAFKAJS_FETCH_PATCH !== '0') recordDecoderEntry.exports = fastRecords;
 
+    // 5. Request framing (protocol/request.js), captured by network/connection when it loads.
+    const requestPath = req.resolve('kafkajs/src/protocol/request');
+    if (cache[req.resolve('kafkajs/src/network/connection')]) return 'too-late';
+    req(requestPath);
+    const requestEntry = cache[requestPath];
+    if (!requestEntry) return 'unavailable';
+    const framed = frameRequest(UnsafeAllocEncoder);
+    requestEntry.exports = framed;
+
     return req(encoderPath) === UnsafeAllocEncoder &&
+      req(requestPath) === framed &&
       req(groupingPath) === groupMessagesPerPartition &&
       (req(produceV3Path) === fastProduce || process.env.PORTRAIT_KAFKAJS_PRODUCE_PATCH === '0') &&
       (req(recordDecoderPath) === fastRecords || process.env.PORTRAIT_KAFKAJS_FETCH_PATCH === '0')
@@ -158,6 +171,39 @@ function install(): PatchState {
   } catch {
     return 'unavailable';
   }
+}
+
+interface FramedRequestArgs {
+  correlationId: number;
+  clientId: string | null | undefined;
+  request: { apiKey: number; apiVersion: number; encode: () => Promise<{ buf: Buffer; offset: number }> | { buf: Buffer; offset: number } };
+}
+
+/**
+ * kafkajs' protocol/request.js with one copy of the payload instead of two: it copies each
+ * request's encoded payload behind the header into one encoder, then that behind the size into
+ * another. For produce requests that doubled the bytes allocated outside V8's heap, which V8
+ * answers with full garbage collections (bench:aggregate). Same bytes: int32 size, int16 api key,
+ * int16 api version, int32 correlation id, the client id as a nullable int16-length string, payload.
+ */
+function frameRequest(Encoder: new (initialSize?: number) => { buf: Buffer; offset: number }) {
+  return async function createRequest({ correlationId, clientId, request: { apiKey, apiVersion, encode } }: FramedRequestArgs) {
+    const payload = await encode();
+    const idBytes = clientId == null ? -1 : Buffer.byteLength(clientId, 'utf8');
+    const size = 2 + 2 + 4 + 2 + Math.max(0, idBytes) + payload.offset;
+    const buf = Buffer.allocUnsafe(4 + size);
+    let at = buf.writeInt32BE(size, 0);
+    at = buf.writeInt16BE(apiKey, at);
+    at = buf.writeInt16BE(apiVersion, at);
+    at = buf.writeInt32BE(correlationId, at);
+    at = buf.writeInt16BE(idBytes, at);
+    if (idBytes > 0) at += buf.write(clientId!, at, idBytes, 'utf8');
+    payload.buf.copy(buf, at, 0, payload.offset);
+    const out = new Encoder(0);
+    out.buf = buf;
+    out.offset = buf.length;
+    return out;
+  };
 }
 
 interface GroupingArgs {
