@@ -1,5 +1,6 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { FetchedRecord } from './record-decoder';
 import type { IncomingMessage, PartitionRef } from './types';
 
 export interface BatchContext {
@@ -246,15 +247,19 @@ export class BatchConsumer {
     // it stale) takes effect.
     if (this.draining || !isRunning() || isStale()) return;
     const epoch = pipe.epoch;
-    const messages: IncomingMessage[] = batch.messages.map((m) => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: m.offset,
-      key: m.key ?? null,
-      value: m.value ?? null,
-      headers: decodeHeaders(m.headers),
-      timestamp: Number(m.timestamp),
-    }));
+    const messages: IncomingMessage[] = batch.messages.map((m) =>
+      m instanceof FetchedRecord
+        ? new FetchedMessage(batch.topic, batch.partition, m)
+        : {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ?? null,
+            value: m.value ?? null,
+            headers: decodeHeaders(m.headers),
+            timestamp: Number(m.timestamp),
+          },
+    );
     const ctx: BatchContext = { topic: batch.topic, partition: batch.partition, heartbeat, isStale };
     let delay = this.nextDelay(0);
     let result: void | PendingBatch;
@@ -395,6 +400,38 @@ export class BatchConsumer {
         return;
       }
     }
+  }
+}
+
+/**
+ * The IncomingMessage of a FetchedRecord (kafkajs-patches.ts): one small object over the record,
+ * whose key and value are views made when read (hot paths read `raw` instead).
+ */
+export class FetchedMessage implements IncomingMessage {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly raw: FetchedRecord,
+  ) {}
+
+  get offset(): string {
+    return this.raw.offset;
+  }
+
+  get key(): Buffer | null {
+    return this.raw.key;
+  }
+
+  get value(): Buffer | null {
+    return this.raw.value;
+  }
+
+  get headers(): Record<string, string> {
+    return NO_HEADERS;
+  }
+
+  get timestamp(): number {
+    return this.raw.timestampNumber;
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Five hot spots of kafkajs 2.2.4, replaced by equivalent code (the first two found with a sampling
+ * Hot spots of kafkajs 2.2.4, replaced by equivalent code (the first two found with a sampling
  * allocation profile of bench:aggregate, together ~40 % of the aggregator's allocations; the third
  * with a cpu profile of bench:ingest; the fourth, fetched records, with a trace of bench:aggregate —
  * see record-decoder.ts):
@@ -15,6 +15,7 @@
  *
  * 4. Fetched records: record-decoder.ts.
  * 5. Request framing: one copy of each request's payload instead of two (`frameRequest` below).
+ * 6. Fetched record batches, uncompressed: one `FetchedRecord` per record (record-decoder.ts).
  *
  * Encoder: kafkajs 2.2.4 encodes every produced record with `new Encoder()`, which zero-fills a 512-byte
  * buffer (`Buffer.alloc`), and grows encoders by allocating zero-filled buffers again. Every byte
@@ -32,7 +33,7 @@
 import { createRequire } from 'node:module';
 import { crc32c } from './crc32c';
 import { encodeProduceV3, LongClass, ProduceArgs } from './produce-encoder';
-import { fastRecordDecoder } from './record-decoder';
+import { fastRecordBatchDecoder, fastRecordDecoder } from './record-decoder';
 
 const PATCHED_VERSION = '2.2.4';
 
@@ -152,6 +153,17 @@ function install(): PatchState {
     // PORTRAIT_KAFKAJS_FETCH_PATCH=0: this one off alone (A/B measurements).
     if (process.env.PORTRAIT_KAFKAJS_FETCH_PATCH !== '0') recordDecoderEntry.exports = fastRecords;
 
+    // 6. Uncompressed record batches (record-decoder.ts: FetchedRecord); the fetch response's
+    // decodeMessages captures the batch decoder when it loads. Compressed batches go on through
+    // kafkajs' batch decoder, and with it through the record decoder of 4.
+    const batchDecoderPath = req.resolve('kafkajs/src/protocol/recordBatch/v0/decoder');
+    if (cache[req.resolve('kafkajs/src/protocol/requests/fetch/v4/decodeMessages')]) return 'too-late';
+    const originalBatchDecoder = req(batchDecoderPath) as Parameters<typeof fastRecordBatchDecoder>[0];
+    const batchDecoderEntry = cache[batchDecoderPath];
+    if (!batchDecoderEntry) return 'unavailable';
+    const fastBatches = fastRecordBatchDecoder(originalBatchDecoder, req(recordDecoderPath) as Parameters<typeof fastRecordBatchDecoder>[1], req('kafkajs/src/protocol/decoder'));
+    if (process.env.PORTRAIT_KAFKAJS_FETCH_PATCH !== '0') batchDecoderEntry.exports = fastBatches;
+
     // 5. Request framing (protocol/request.js), captured by network/connection when it loads.
     const requestPath = req.resolve('kafkajs/src/protocol/request');
     if (cache[req.resolve('kafkajs/src/network/connection')]) return 'too-late';
@@ -165,7 +177,8 @@ function install(): PatchState {
       req(requestPath) === framed &&
       req(groupingPath) === groupMessagesPerPartition &&
       (req(produceV3Path) === fastProduce || process.env.PORTRAIT_KAFKAJS_PRODUCE_PATCH === '0') &&
-      (req(recordDecoderPath) === fastRecords || process.env.PORTRAIT_KAFKAJS_FETCH_PATCH === '0')
+      (req(recordDecoderPath) === fastRecords || process.env.PORTRAIT_KAFKAJS_FETCH_PATCH === '0') &&
+      (req(batchDecoderPath) === fastBatches || process.env.PORTRAIT_KAFKAJS_FETCH_PATCH === '0')
       ? 'patched'
       : 'unavailable';
   } catch {

@@ -16,6 +16,22 @@ export interface IncomingMessage {
   headers: Record<string, string>;
   /** Broker/producer timestamp, epoch ms. */
   timestamp: number;
+  /**
+   * The record's bytes without a Buffer per field, where the consumer has them (records of
+   * uncompressed batches without headers): for hot paths that read many records (the aggregator).
+   */
+  readonly raw?: RawRecord;
+}
+
+/** A fetched record in its batch's bytes: key and value are `bytes[start, end)`, start -1 for null. */
+export interface RawRecord {
+  readonly bytes: Buffer;
+  readonly keyStart: number;
+  readonly keyEnd: number;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+  /** The offset as a number (a safe integer). */
+  readonly offsetNumber: number;
 }
 
 export interface TopicSpec {
