@@ -28,29 +28,33 @@ function general(bytes: Buffer, partition: number, offset: string) {
 let calls = 0;
 
 /**
- * The record key the consumer passes: in turn none, the event's own key (its string reused), and
- * bytes of the same length that differ, paired with a string that must then not be used.
+ * The record key the consumer passes (decoded): in turn none, the event's own key (its string
+ * reused), and a string of the same length that differs, which must then not be used.
  */
-function recordKeyFor(bytes: Buffer): [Buffer | null, string] {
+function recordKeyFor(bytes: Buffer): string {
   const mode = calls++ % 3;
   let key: string;
   try {
     key = clickEventKey(Codecs.ClickEvent.decode(bytes));
   } catch {
-    return [null, ''];
+    return '';
   }
-  if (mode === 0) return [null, ''];
-  const b = Buffer.from(key);
-  if (mode === 1 || b.length === 0) return [b, b.toString('utf8')];
-  b[b.length - 1] ^= 1;
-  return [b, 'not-this-user'];
+  if (mode === 0) return '';
+  if (mode === 1 || key.length === 0) return key;
+  return key.slice(0, -1) + (key.endsWith('x') ? 'y' : 'x');
 }
 
-function compare(sut: EventTranscoder, bytes: Buffer, label: string, partition = 3, offset = '12345'): boolean {
+/**
+ * Transcodes `bytes` as the consumer does — in turn on their own and inside a record batch, with
+ * other bytes before and after them — and checks the row and event against the general path.
+ */
+function compare(sut: EventTranscoder, bytes: Buffer, label: string, partition = 3, offset = '12345', recordKey = recordKeyFor(bytes)): boolean {
   const out = new RowBinaryEncoder(16);
   out.uint8(7); // rows before this one: offsets are relative to the whole buffer
-  const [recordKey, recordKeyString] = recordKeyFor(bytes);
-  const taken = sut.transcode(bytes, out, partition, offset, STORED, recordKey, recordKeyString);
+  const framed = calls % 2 === 0;
+  const input = framed ? Buffer.concat([Buffer.alloc(5, 0x02), bytes, Buffer.alloc(7, 0x02)]) : bytes;
+  const start = framed ? 5 : 0;
+  const taken = sut.transcode(input, out, partition, offset, STORED, recordKey, start, start + bytes.length);
   if (!taken) {
     expect([label, out.byteLength]).toEqual([label, 1]); // nothing written
     return false;
@@ -169,6 +173,16 @@ describe(EventTranscoder.name, () => {
     }
     expect(taken).toBeGreaterThan(100);
     expect(left).toBeGreaterThan(100);
+  });
+
+  it('reuses the record key only where the bytes are ASCII and equal to it', () => {
+    const bytes = Buffer.from(Codecs.ClickEvent.encode({ ...generated(1, 3)[0], user_id: 'user-QQ9' }));
+    const at = bytes.indexOf(Buffer.from('user-QQ9'));
+    bytes[at + 7] = 0xe9; // not UTF-8: avsc decodes U+FFFD, although 'é' is U+00E9
+    expect(compare(sut, bytes, 'latin-1 byte', 3, '1', 'user-QQ\u00e9')).toBe(true);
+    expect(sut.key).toBe('user-QQ\ufffd');
+    expect(compare(sut, Codecs.ClickEvent.encode({ ...generated(1, 3)[0], user_id: 'user-QQ9' }), 'same', 3, '1', 'user-QQ9')).toBe(true);
+    expect(sut.key).toBe('user-QQ9');
   });
 
   it('leaves other writer schemas and invalid UTF-8 to the general path', () => {

@@ -29,6 +29,8 @@ export class EventTranscoder {
   lateAt = 0;
 
   private buf: Buffer = Buffer.alloc(0);
+  /** The event's bytes are buf[.., end). */
+  private end = 0;
   private pos = 0;
   private ok = true;
   /**
@@ -44,28 +46,31 @@ export class EventTranscoder {
   private readonly keySpans: number[] = [];
 
   /**
-   * Appends the `events` row of `input` (late = 0, like encodeEventRow) and fills `event`, `key`
-   * and `lateAt`; false (nothing written) when the caller must decode the event itself.
+   * Appends the `events` row of the event in `input[start, end)` (late = 0, like encodeEventRow)
+   * and fills `event`, `key` and `lateAt`; false (nothing written) when the caller must decode the
+   * event itself. `recordKey` is the record's key, decoded.
    */
   transcode(
     input: Buffer,
     out: RowBinaryEncoder,
     partition: number,
-    offset: string,
+    offset: string | number,
     storedAt: number,
-    recordKey: Buffer | null = null,
-    recordKeyString = '',
+    recordKey = '',
+    start = 0,
+    end = input.length,
   ): boolean {
-    if (!Codecs.ClickEvent.isCurrentWriter(input)) return false;
+    if (!Codecs.ClickEvent.isCurrentWriter(input, start)) return false;
     this.buf = input;
-    this.pos = SINGLE_OBJECT_HEADER_LENGTH;
+    this.end = end;
+    this.pos = start + SINGLE_OBJECT_HEADER_LENGTH;
     this.ok = true;
     const e = this.event;
     const spans = this.spans;
     e.event_id = this.string();
     // The record key is the user id the ingestor keyed the event by (clickEventKey): its string,
-    // already decoded for the state lookup, is reused when the bytes are the same.
-    const userId = this.unionBranch() ? this.keyString(recordKey, recordKeyString) : null;
+    // already decoded for the state lookup, is reused when the bytes are its characters.
+    const userId = this.unionBranch() ? this.keyString(recordKey) : null;
     const anonymousId = this.nullableString();
     e.session_id = this.nullableString();
     e.event_type = this.interned(this.labels);
@@ -83,8 +88,8 @@ export class EventTranscoder {
     const propsEnd = this.pos;
     e.ingested_at = this.unionBranch() ? this.long() : null;
     this.span(spans, COPIED - 1); // source
-    const backfill = this.pos < input.length ? input[this.pos++] : -1;
-    if (!this.ok || this.pos !== input.length || backfill > 1 || backfill < 0 || props < 0) return false;
+    const backfill = this.pos < end ? input[this.pos++] : -1;
+    if (!this.ok || this.pos !== end || backfill > 1 || backfill < 0 || props < 0) return false;
     // Values encodeEventRow would refuse (it throws; the general path dead-letters them).
     const ingested = e.ingested_at ?? e.ts;
     if (!fitsDateTime(e.ts) || !fitsDateTime(ingested) || (e.rating !== null && (e.rating < 0 || e.rating > 255))) return false;
@@ -129,7 +134,7 @@ export class EventTranscoder {
     const buf = this.buf;
     let z = 0;
     let scale = 1;
-    for (let i = 0; i < 8 && this.pos < buf.length; i++) {
+    for (let i = 0; i < 8 && this.pos < this.end; i++) {
       const b = buf[this.pos++];
       z += (b & 0x7f) * scale;
       if (b < 0x80) return z % 2 === 1 ? -(z + 1) / 2 : z / 2;
@@ -140,7 +145,7 @@ export class EventTranscoder {
   }
 
   private double(): number {
-    if (this.pos + 8 > this.buf.length) {
+    if (this.pos + 8 > this.end) {
       this.ok = false;
       return 0;
     }
@@ -150,6 +155,10 @@ export class EventTranscoder {
   }
 
   private unionBranch(): boolean {
+    if (this.pos >= this.end) {
+      this.ok = false;
+      return false;
+    }
     const b = this.buf[this.pos++];
     if (b === 2) return true;
     if (b !== 0) this.ok = false;
@@ -164,7 +173,7 @@ export class EventTranscoder {
   private stringSpan(utf8: boolean): number {
     const n = this.long();
     const start = this.pos;
-    if (!this.ok || n < 0 || start + n > this.buf.length || (utf8 && !isUtf8(this.buf, start, start + n))) {
+    if (!this.ok || n < 0 || start + n > this.end || (utf8 && !isUtf8(this.buf, start, start + n))) {
       this.ok = false;
       return start;
     }
@@ -186,12 +195,17 @@ export class EventTranscoder {
     return this.ok ? cache.get(this.buf, s, this.pos) : '';
   }
 
-  /** A string that is the record key's when the bytes are (`keyString` is the key decoded). */
-  private keyString(key: Buffer | null, keyString: string): string {
+  /** A string: `key` itself when the bytes are ASCII and its characters one by one (ids are), else decoded. */
+  private keyString(key: string): string {
     const s = this.stringSpan(false);
     if (!this.ok) return '';
     const n = this.pos - s;
-    if (key !== null && key.length === n && this.buf.compare(key, 0, n, s, this.pos) === 0) return keyString;
+    if (key.length === n) {
+      const buf = this.buf;
+      let i = 0;
+      while (i < n && buf[s + i] < 0x80 && key.charCodeAt(i) === buf[s + i]) i++;
+      if (i === n) return key;
+    }
     return this.buf.toString('utf8', s, this.pos);
   }
 
@@ -229,7 +243,7 @@ export class EventTranscoder {
         n = -n;
         this.long(); // block size in bytes
       }
-      if (n > this.buf.length - this.pos) return -1;
+      if (n > this.end - this.pos) return -1;
       for (let i = 0; i < n; i++) {
         const ks = this.stringSpan(true);
         const ke = this.pos;

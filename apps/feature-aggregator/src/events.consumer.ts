@@ -257,9 +257,10 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     const keys = new Set<string>();
     const keyStrings = new Array<string>(messages.length);
     for (let i = 0; i < messages.length; i++) {
-      const k = messages[i].key;
-      keyStrings[i] = k === null ? '' : k.toString('utf8');
-      if (k !== null) keys.add(keyStrings[i]);
+      const raw = messages[i].raw;
+      if (raw) keyStrings[i] = raw.keyStart < 0 ? '' : raw.bytes.toString('utf8', raw.keyStart, raw.keyEnd);
+      else keyStrings[i] = messages[i].key?.toString('utf8') ?? '';
+      if (raw ? raw.keyStart >= 0 : messages[i].key !== null) keys.add(keyStrings[i]);
     }
     const states = await this.states.acquire(partition, keys);
     const held = [states];
@@ -286,9 +287,15 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         rows.reset();
         for (let i = from; i < to; i++) {
           const m = messages[i];
-          // Most events: their row copied from the Avro bytes, only the features' fields decoded.
+          // Most events: their row copied from the Avro bytes, only the features' fields decoded
+          // (read in the fetched record batch where the consumer gives it: no Buffer per event).
           const mark = rows.byteLength;
-          if (m.value !== null && this.transcoder.transcode(m.value, rows, m.partition, m.offset, batch.storedAt, m.key, keyStrings[i])) {
+          const raw = m.raw;
+          const taken = raw
+            ? raw.valueStart >= 0 &&
+              this.transcoder.transcode(raw.bytes, rows, m.partition, raw.offsetNumber, batch.storedAt, keyStrings[i], raw.valueStart, raw.valueEnd)
+            : m.value !== null && this.transcoder.transcode(m.value, rows, m.partition, m.offset, batch.storedAt, keyStrings[i]);
+          if (taken) {
             const state = states.get(this.transcoder.key);
             if (state) {
               this.applyTranscoded(batch, m, mark, state);

@@ -268,14 +268,17 @@ export class AvroCodec<T, I = T> {
     return out;
   }
 
-  /** True when `bytes` is a single-object message written with the current schema (the fast paths' test). */
-  isCurrentWriter(bytes: Buffer): boolean {
+  /**
+   * True when `bytes` (from `start`) is a single-object message written with the current schema
+   * (the fast paths' test).
+   */
+  isCurrentWriter(bytes: Buffer, start = 0): boolean {
     return (
-      bytes.length >= SINGLE_OBJECT_HEADER_LENGTH &&
-      bytes[0] === SINGLE_OBJECT_MAGIC_0 &&
-      bytes[1] === SINGLE_OBJECT_MAGIC_1 &&
-      bytes.readUInt32LE(2) === this.fpLo &&
-      bytes.readUInt32LE(6) === this.fpHi
+      bytes.length - start >= SINGLE_OBJECT_HEADER_LENGTH &&
+      bytes[start] === SINGLE_OBJECT_MAGIC_0 &&
+      bytes[start + 1] === SINGLE_OBJECT_MAGIC_1 &&
+      bytes.readUInt32LE(start + 2) === this.fpLo &&
+      bytes.readUInt32LE(start + 6) === this.fpHi
     );
   }
 
