@@ -65,6 +65,49 @@ describe(RowBinaryEncoder.name, () => {
     expect(() => e.setUInt8(10, 1)).toThrow(/out of range|not written/);
   });
 
+  it("writes integers and doubles byte for byte as Buffer's writers do, and refuses what they refuse", () => {
+    const values = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 31, 2 ** 32 - 1, 2 ** 32, -1, 1.7, 0.5, -0.5, Number.NaN, 2 ** 53 - 1, 1e300, -0, Infinity];
+    const writers: [string, (e: RowBinaryEncoder, v: number) => void, (b: Buffer, v: number) => number, number][] = [
+      ['uint8', (e, v) => e.uint8(v), (b, v) => b.writeUInt8(v, 0), 1],
+      ['uint16', (e, v) => e.uint16(v), (b, v) => b.writeUInt16LE(v, 0), 2],
+      ['uint32', (e, v) => e.uint32(v), (b, v) => b.writeUInt32LE(v, 0), 4],
+      ['dateTime', (e, v) => e.dateTime(v), (b, v) => b.writeUInt32LE(v, 0), 4],
+      ['float64', (e, v) => e.float64(v), (b, v) => b.writeDoubleLE(v, 0), 8],
+      ['nullableUInt8', (e, v) => e.nullableUInt8(v), (b, v) => (b.writeUInt8(0, 0), b.writeUInt8(v, 1)), 2],
+    ];
+    for (const [name, write, reference, size] of writers) {
+      for (const v of values) {
+        const want = Buffer.alloc(size);
+        let wantErr: string | null = null;
+        try {
+          reference(want, v);
+        } catch (err) {
+          wantErr = (err as Error).name;
+        }
+        const e = new RowBinaryEncoder(4);
+        let gotErr: string | null = null;
+        try {
+          write(e, v);
+        } catch (err) {
+          gotErr = (err as Error).name;
+          expect((err as Error).message).toMatch(/out of range/);
+        }
+        expect([name, v, gotErr]).toEqual([name, v, wantErr]);
+        if (wantErr === null) expect([name, v, e.bytes().toString('hex')]).toEqual([name, v, want.toString('hex')]);
+        else expect([name, v, e.byteLength]).toEqual([name, v, 0]); // nothing written
+      }
+    }
+    const e = new RowBinaryEncoder(4);
+    e.uint64(2 ** 53 - 1);
+    e.uint64('18446744073709551615');
+    e.uint64(4294967296 + 5);
+    const want = Buffer.alloc(24);
+    want.writeBigUInt64LE(2n ** 53n - 1n, 0);
+    want.writeBigUInt64LE(2n ** 64n - 1n, 8);
+    want.writeBigUInt64LE(4294967301n, 16);
+    expect(e.bytes().toString('hex')).toBe(want.toString('hex'));
+  });
+
   describe('take', () => {
     const value = Buffer.alloc(1000, 0x61);
     /** ~400 KB of rows whose bytes are `fill`. */

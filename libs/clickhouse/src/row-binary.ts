@@ -10,6 +10,18 @@
  * little-endian; DateTime = UInt32 seconds; Nullable(T) = one byte (1 = NULL) then T unless NULL;
  * Array(T) = LEB128 count + the elements.
  */
+/** A double's bytes (float64), through one shared scratch. */
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The RangeError Buffer's writers throw for a value out of range (ERR_OUT_OF_RANGE). */
+function outOfRange(v: number, max: number): RangeError {
+  const err = new RangeError(`The value of "value" is out of range. It must be >= 0 and <= ${max}. Received ${v}`);
+  (err as RangeError & { code: string }).code = 'ERR_OUT_OF_RANGE';
+  return err;
+}
+
 /** Rows handed over by `RowBinaryEncoder.take`. */
 export interface RowBinaryChunk {
   /** The rows' bytes; valid until `release`. */
@@ -158,9 +170,14 @@ export class RowBinaryEncoder {
     this.leb128(n);
   }
 
+  // The integers below are stored byte by byte, as Buffer's writeUIntXLE store them, with the
+  // same range check: its methods cost 20-70 ns per value (bench: node /tmp-style loop of 2 M),
+  // a handful of typed-array stores a few.
+
   uint8(v: number): void {
+    if (v > 0xff || v < 0) throw outOfRange(v, 0xff);
     this.ensure(1);
-    this.pos = this.buf.writeUInt8(v, this.pos);
+    this.buf[this.pos++] = v;
   }
 
   /** Rewrites one UInt8 already written at byte `at` (e.g. a flag known only after the row). */
@@ -170,13 +187,30 @@ export class RowBinaryEncoder {
   }
 
   uint16(v: number): void {
+    if (v > 0xffff || v < 0) throw outOfRange(v, 0xffff);
     this.ensure(2);
-    this.pos = this.buf.writeUInt16LE(v, this.pos);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = v;
+    buf[p + 1] = v >>> 8;
+    this.pos = p + 2;
   }
 
   uint32(v: number): void {
+    if (v > 0xffffffff || v < 0) throw outOfRange(v, 0xffffffff);
     this.ensure(4);
-    this.pos = this.buf.writeUInt32LE(v, this.pos);
+    this.put32(v);
+  }
+
+  /** Four little-endian bytes of `v` (0 ≤ v < 2^32, or as `>>> 0` takes it). */
+  private put32(v: number): void {
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = v;
+    buf[p + 1] = v >>> 8;
+    buf[p + 2] = v >>> 16;
+    buf[p + 3] = v >>> 24;
+    this.pos = p + 4;
   }
 
   /** UInt64 from a non-negative integer (number below 2^53, or a decimal string such as a Kafka offset). */
@@ -184,9 +218,8 @@ export class RowBinaryEncoder {
     this.ensure(8);
     const n = typeof v === 'number' ? v : Number(v);
     if (Number.isSafeInteger(n) && n >= 0) {
-      this.buf.writeUInt32LE(n % 0x100000000, this.pos);
-      this.buf.writeUInt32LE(Math.floor(n / 0x100000000), this.pos + 4);
-      this.pos += 8;
+      this.put32(n % 0x100000000);
+      this.put32(Math.floor(n / 0x100000000));
     } else {
       this.pos = this.buf.writeBigUInt64LE(BigInt(v), this.pos);
     }
@@ -194,7 +227,12 @@ export class RowBinaryEncoder {
 
   float64(v: number): void {
     this.ensure(8);
-    this.pos = this.buf.writeDoubleLE(v, this.pos);
+    F64[0] = v;
+    const buf = this.buf;
+    const p = this.pos;
+    if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) buf[p + i] = F64_BYTES[i];
+    else for (let i = 0; i < 8; i++) buf[p + i] = F64_BYTES[7 - i];
+    this.pos = p + 8;
   }
 
   /** DateTime: whole seconds since the epoch. */
@@ -213,9 +251,10 @@ export class RowBinaryEncoder {
   nullableUInt8(v: number | null): void {
     if (v === null) this.uint8(1);
     else {
+      if (v > 0xff || v < 0) throw outOfRange(v, 0xff);
       this.ensure(2);
-      this.buf.writeUInt8(v, this.pos + 1);
       this.buf[this.pos] = 0;
+      this.buf[this.pos + 1] = v;
       this.pos += 2;
     }
   }
