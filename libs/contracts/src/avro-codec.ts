@@ -216,6 +216,27 @@ export class AvroCodec<T, I = T> {
   }
 
   /**
+   * Writes the single-object encoding of `value` into `out` from `at` — for callers that keep many
+   * messages in one buffer of their own instead of a Buffer each — and returns where it ends; -1
+   * when it does not fit (or this schema has no compiled writer): use `encode` then. Throws
+   * ContractEncodeError as `encode` does.
+   */
+  encodeInto(value: I, out: Buffer, at: number): number {
+    const write = this.compiled;
+    if (write === null || out.length - at < SINGLE_OBJECT_HEADER_LENGTH) return -1;
+    try {
+      const end = write(value, out, at + SINGLE_OBJECT_HEADER_LENGTH);
+      if (end < 0) return -1;
+      this.header.copy(out, at);
+      return end;
+    } catch (err) {
+      if (err !== INVALID_VALUE) throw err;
+    }
+    this.encodeAvsc(value); // throws, naming the fields
+    return -1; // (should avsc ever accept what the compiled writer refused: encode() writes it)
+  }
+
+  /**
    * Checks and writes in one pass into the scratch buffer, grown (up to 1 MiB) and retried when
    * too small; larger messages get buffers of their own.
    */
