@@ -222,7 +222,16 @@ function writeRecords(buf: Buffer, off: number, plan: PartitionPlan): number {
  * The Produce v3 request body (what kafkajs' `encode()` returns as an Encoder's bytes), or null
  * when this input is not the common case and kafkajs' own encoder must run.
  */
-export function encodeProduceV3(args: ProduceArgs, deps: { Long: LongClass; crc32C: (b: Buffer) => number; dateNow: number }): Buffer | null {
+/**
+ * The produce request body, or null for input left to kafkajs' encoder. With `headroom`, the body
+ * starts that many bytes into the buffer, for the request's size and header to be written in front
+ * of it without a copy (kafkajs-patches.ts, request framing).
+ */
+export function encodeProduceV3(
+  args: ProduceArgs,
+  deps: { Long: LongClass; crc32C: (b: Buffer) => number; dateNow: number },
+  headroom = 0,
+): Buffer | null {
   const { Long, crc32C, dateNow } = deps;
   if ((args.compression ?? 0) !== 0) return null;
   const transactionalId = args.transactionalId ?? null;
@@ -246,8 +255,8 @@ export function encodeProduceV3(args: ProduceArgs, deps: { Long: LongClass; crc3
     plans.push({ topic: t.topic, topicBytes, partitions });
   }
 
-  const buf = Buffer.allocUnsafe(total);
-  let off = 0;
+  const buf = Buffer.allocUnsafe(headroom + total);
+  let off = headroom;
   if (transactionalId === null) off = buf.writeInt16BE(-1, off);
   else {
     off = buf.writeInt16BE(txnBytes, off);
@@ -284,6 +293,6 @@ export function encodeProduceV3(args: ProduceArgs, deps: { Long: LongClass; crc3
       buf.writeUInt32BE(crc32C(buf.subarray(bodyStart, off)), crcAt);
     }
   }
-  if (off !== total) throw new Error(`produce encoder: wrote ${off} of ${total} bytes`);
+  if (off !== headroom + total) throw new Error(`produce encoder: wrote ${off - headroom} of ${total} bytes`);
   return buf;
 }
