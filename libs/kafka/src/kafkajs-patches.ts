@@ -16,6 +16,7 @@
  * 4. Fetched records: record-decoder.ts.
  * 5. Request framing: one copy of each request's payload instead of two (`frameRequest` below).
  * 6. Fetched record batches, uncompressed: one `FetchedRecord` per record (record-decoder.ts).
+ * 7. Responses read without a Buffer per socket read (frame-reader.ts).
  *
  * Encoder: kafkajs 2.2.4 encodes every produced record with `new Encoder()`, which zero-fills a 512-byte
  * buffer (`Buffer.alloc`), and grows encoders by allocating zero-filled buffers again. Every byte
@@ -32,6 +33,7 @@
  */
 import { createRequire } from 'node:module';
 import { crc32c } from './crc32c';
+import { frameSocketFactory, readFrames } from './frame-reader';
 import { encodeProduceV3, LongClass, ProduceArgs } from './produce-encoder';
 import { fastRecordBatchDecoder, fastRecordDecoder } from './record-decoder';
 
@@ -176,6 +178,16 @@ function install(): PatchState {
     const framed = frameRequest(UnsafeAllocEncoder);
     requestEntry.exports = framed;
 
+    // 7. Responses read without a Buffer per socket read (frame-reader.ts): a prototype method,
+    // so it applies whenever it is installed; the socket factory that reads into one buffer is
+    // handed out (frameSockets) only once it is.
+    const Connection = req('kafkajs/src/network/connection') as { prototype: { processData: unknown } };
+    if (process.env.PORTRAIT_KAFKAJS_FETCH_PATCH !== '0') {
+      Connection.prototype.processData = readFrames;
+      const kafkajsSockets = (req('kafkajs/src/network/socketFactory') as () => Parameters<typeof frameSocketFactory>[0])();
+      frameSockets = frameSocketFactory(kafkajsSockets);
+    }
+
     return req(encoderPath) === UnsafeAllocEncoder &&
       req(requestPath) === framed &&
       req(groupingPath) === groupMessagesPerPartition &&
@@ -255,4 +267,12 @@ export function groupMessagesPerPartition({ topic, partitionMetadata, messages, 
 }
 
 /** What happened to kafkajs in this process (logged by the services at start). */
+/** The socket factory for kafkajs clients (KafkaBus): see frame-reader.ts; undefined = kafkajs' own. */
+let frameSockets: ReturnType<typeof frameSocketFactory> | undefined;
+
 export const kafkajsPatches: PatchState = install();
+
+/** The socket factory to give kafkajs (`new Kafka({ socketFactory })`): ours once its reader is installed. */
+export function kafkaSocketFactory(): ReturnType<typeof frameSocketFactory> | undefined {
+  return kafkajsPatches === 'patched' ? frameSockets : undefined;
+}
