@@ -145,6 +145,24 @@ describe(RowBinaryEncoder.name, () => {
       expect(e.take().bytes.buffer).not.toBe(a.bytes.buffer); // released once, reused once
     });
 
+    it('hands a chunk filling less than half of its buffer over only when a spare can take its place', () => {
+      const e = new RowBinaryEncoder(1024 * 1024);
+      const rows = (n: number) => {
+        for (let i = 0; i < n; i++) e.rawString(value, 0, value.length);
+      };
+      rows(300); // ~300 KB of 1 MiB, no spare: copied
+      const copied = e.take();
+      expect(copied.bytes.buffer.byteLength).toBe(300 * 1002);
+      rows(600); // more than half: handed over
+      const full = e.take();
+      expect(full.bytes.buffer.byteLength).toBe(1024 * 1024);
+      full.release();
+      rows(300); // less than half, a spare at hand: handed over
+      const handed = e.take();
+      expect(handed.bytes.buffer.byteLength).toBe(1024 * 1024);
+      expect(handed.bytes.length).toBe(300 * 1002);
+    });
+
     it('copies a small chunk, so that a few rows do not hold a large buffer', () => {
       const e = new RowBinaryEncoder(4 * 1024 * 1024);
       e.string('few');

@@ -66,14 +66,16 @@ export class RowBinaryEncoder {
    * `release`, else a new one. Copying tens of megabytes of rows per second — and allocating the
    * copies outside V8's heap, whose growth V8 answers with a full garbage collection about every
    * 64 MB — was the aggregator's largest source of such allocations (bench:aggregate). A small
-   * chunk is copied, so that a few rows do not hold a large buffer.
+   * chunk is copied, so that a few rows do not hold a large buffer, and so is one that fills less
+   * than half of it when no spare is at hand (a copy is then the smaller allocation).
    */
   take(): RowBinaryChunk {
     const buf = this.buf;
     const n = this.pos;
     this.pos = 0;
     this.rows = 0;
-    if (n < HAND_OVER_MIN_BYTES || n < buf.length / 2) return { bytes: Buffer.from(buf.subarray(0, n)), release: noop };
+    // Without a spare, handing over costs a new buffer of the whole capacity: copy what fills less than half.
+    if (n < HAND_OVER_MIN_BYTES || (n < buf.length / 2 && this.spare.length === 0)) return { bytes: Buffer.from(buf.subarray(0, n)), release: noop };
     let spare = this.spare.pop();
     while (spare !== undefined && spare.length < buf.length) spare = this.spare.pop(); // from before a growth
     this.buf = spare ?? Buffer.allocUnsafe(buf.length);
