@@ -1,5 +1,5 @@
 import { kafkajsPatches, kafkaSocketFactory } from './kafkajs-patches';
-import { Kafka, logLevel, LogEntry, Admin, ISocketFactory, ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, LogEntry, Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { BatchConsumer, BatchConsumerOptions } from './batch-consumer';
 import { MessageProducer, ProducerOptions } from './message-producer';
@@ -36,7 +36,7 @@ export class KafkaBus {
       clientId: settings.clientId,
       brokers: settings.brokers,
       // Plain sockets reading into one buffer each, where the kafkajs patches are in (frame-reader.ts).
-      socketFactory: kafkaSocketFactory() as ISocketFactory | undefined,
+      socketFactory: kafkaSocketFactory(),
       connectionTimeout: 5000,
       requestTimeout: 30000,
       retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10000 },
