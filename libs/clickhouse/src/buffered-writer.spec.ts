@@ -23,15 +23,19 @@ const chunk = (text: string) => {
   return c satisfies RowBinaryChunk;
 };
 
+/** A RowBinary writer over `store` that flushes at `maxRows` (not on time, within a test). */
+const rowBinaryWriter = (store: ReturnType<typeof fakeStore>, maxRows: number) =>
+  new BufferedWriter<never>(store as unknown as ClickHouseStore, {
+    table: 't',
+    rowBinaryColumns: ['a'],
+    maxRows,
+    maxDelayMs: 60_000,
+  });
+
 describe('BufferedWriter (RowBinary)', () => {
   it('sends the chunks of one flush as one insert, in order, without joining them, and releases them after it', async () => {
     const store = fakeStore();
-    const writer = new BufferedWriter<never>(store as unknown as ClickHouseStore, {
-      table: 't',
-      rowBinaryColumns: ['a'],
-      maxRows: 3,
-      maxDelayMs: 60_000,
-    });
+    const writer = rowBinaryWriter(store, 3);
     const a = chunk('aa');
     const b = chunk('bbb');
     const first = writer.writeRowBinary(a, 1);
@@ -47,12 +51,7 @@ describe('BufferedWriter (RowBinary)', () => {
   it("keeps a failed insert's chunks (rejecting its writers) and does not release them", async () => {
     const store = fakeStore();
     store.failing = true;
-    const writer = new BufferedWriter<never>(store as unknown as ClickHouseStore, {
-      table: 't',
-      rowBinaryColumns: ['a'],
-      maxRows: 1,
-      maxDelayMs: 60_000,
-    });
+    const writer = rowBinaryWriter(store, 1);
     const a = chunk('aa');
     await expect(writer.writeRowBinary(a, 1)).rejects.toThrow('ClickHouse is down');
     expect(a.release).not.toHaveBeenCalled();
@@ -65,12 +64,7 @@ describe('BufferedWriter (RowBinary)', () => {
 
   it('takes a plain buffer too, and releases a chunk of no rows at once', async () => {
     const store = fakeStore();
-    const writer = new BufferedWriter<never>(store as unknown as ClickHouseStore, {
-      table: 't',
-      rowBinaryColumns: ['a'],
-      maxRows: 1,
-      maxDelayMs: 60_000,
-    });
+    const writer = rowBinaryWriter(store, 1);
     const empty = chunk('');
     await writer.writeRowBinary(empty, 0);
     expect(empty.release).toHaveBeenCalledTimes(1);

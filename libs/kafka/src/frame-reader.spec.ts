@@ -1,22 +1,11 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internal module, as the patch uses it */
 import * as net from 'node:net';
 import { FrameConnection, frameSocketFactory, readFrames } from './frame-reader';
+import { prng } from './spec-prng';
 
 const kafkajsProcessData = (
   require('kafkajs/src/network/connection') as { prototype: { processData: (data: Buffer) => unknown } }
 ).prototype.processData;
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Fulfilled = { size: number; correlationId: number; payload: Buffer };
 

@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internal modules, as the patch uses them */
 import { DecodedRecord, DecodedRecordBatch, FetchedRecord, fastRecordBatchDecoder, fastRecordDecoder, KafkajsBatchDecoder, KafkajsDecoder, RecordBatchContext } from './record-decoder';
+import { prng } from './spec-prng';
 
 type Original = (decoder: KafkajsDecoder, ctx?: RecordBatchContext) => DecodedRecord;
 const original = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as Original;
@@ -13,17 +14,6 @@ const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: {
 }) => { buffer: Buffer };
 const Long = require('kafkajs/src/utils/long') as { fromString(s: string): unknown };
 
-/** mulberry32 (not the datasets library's Rng: importing it loads @app/kafka, whose patch would then be the "original" here). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The record's body (after its length varint), as the batch decoder hands it over. */
 function body(args: Parameters<typeof Record>[0]): Buffer {

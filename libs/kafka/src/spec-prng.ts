@@ -1,0 +1,15 @@
+/**
+ * mulberry32, for this library's specs: a deterministic PRNG that imports nothing. The datasets
+ * library's Rng would load @app/kafka, whose kafkajs patches would then replace the very kafkajs
+ * code the record-decoder and frame-reader specs compare against.
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
