@@ -27,6 +27,11 @@ export interface FrameConnection {
   frameSizeFilled?: number;
   frame?: Buffer | null;
   frameFilled?: number;
+  /** A response larger than PREALLOCATE_MAX_BYTES: its bytes as they come, joined once complete. */
+  frameParts?: Buffer[] | null;
+  frameLength?: number;
+  /** PREALLOCATE_MAX_BYTES unless set (specs set it low). */
+  preallocateMaxBytes?: number;
   /** Bytes after an authentication response, read with the next chunk (as kafkajs does). */
   frameRest?: Buffer | null;
 }
@@ -44,8 +49,7 @@ export function readFrames(this: FrameConnection, data: Buffer): unknown {
   const sizeBuf = (this.frameSize ??= Buffer.alloc(4));
   let pos = 0;
   while (pos < data.length) {
-    let frame = this.frame ?? null;
-    if (frame === null) {
+    if (this.frame == null && this.frameParts == null) {
       const filled = this.frameSizeFilled ?? 0;
       const take = Math.min(4 - filled, data.length - pos);
       data.copy(sizeBuf, filled, pos, pos + take);
@@ -55,15 +59,24 @@ export function readFrames(this: FrameConnection, data: Buffer): unknown {
         return undefined;
       }
       this.frameSizeFilled = 0;
-      frame = this.frame = Buffer.allocUnsafe(Math.max(0, sizeBuf.readInt32BE(0)));
+      const size = Math.max(0, sizeBuf.readInt32BE(0));
+      // Allocated on the size prefix alone only up to a bound: four bytes that are not a Kafka
+      // response (a TLS listener's alert read as a size: ~350 MB) must not cost their size.
+      if (size <= (this.preallocateMaxBytes ?? PREALLOCATE_MAX_BYTES)) this.frame = Buffer.allocUnsafe(size);
+      else this.frameParts = [];
+      this.frameLength = size;
       this.frameFilled = 0;
     }
+    const length = this.frameLength ?? 0;
     const filled = this.frameFilled ?? 0;
-    const take = Math.min(frame.length - filled, data.length - pos);
-    data.copy(frame, filled, pos, pos + take);
+    const take = Math.min(length - filled, data.length - pos);
+    if (this.frame) data.copy(this.frame, filled, pos, pos + take);
+    else if (take > 0) this.frameParts!.push(Buffer.from(data.subarray(pos, pos + take)));
     pos += take;
     this.frameFilled = filled + take;
-    if (this.frameFilled < frame.length) return undefined;
+    if (this.frameFilled < length) return undefined;
+    const frame = this.frame ?? Buffer.concat(this.frameParts!, length);
+    this.frameParts = null;
     this.frame = null;
     if (this.authHandlers) {
       // kafkajs hands the authenticator the whole response, size prefix included, and reads on
@@ -82,6 +95,9 @@ export function readFrames(this: FrameConnection, data: Buffer): unknown {
   }
   return undefined;
 }
+
+/** Responses up to this size are allocated whole as soon as their size is read (a fetch is at most 64 MiB). */
+export const PREALLOCATE_MAX_BYTES = 128 * 1024 * 1024;
 
 /** The bytes each plain socket reads into, before `readFrames` copies them into responses. */
 const READ_BUFFER_BYTES = 64 * 1024;
