@@ -34,10 +34,11 @@ import { runInNewContext } from 'node:vm';
 import { KafkaBus, MessageProducer } from '@app/kafka';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { ClickHouseStore } from '@app/clickhouse';
-import { ALL_TOPIC_SPECS, ClickEvent, Codecs, exampleClickEvent, Topics } from '@app/contracts';
+import { ALL_TOPIC_SPECS, ClickEvent, Codecs, Topics } from '@app/contracts';
 import { toFeatureEvent, UserState } from '@app/features';
 import { createLogger } from '@app/observability';
 import { freePort, ServiceProcess, testNamespace, TestNamespace, TopicReader } from '@app/testing';
+import { aggregateEvent as event } from './lib/aggregate-workload';
 import { CpuMeter, infraPids } from './lib/cpu';
 import { Measurement, median, writeReport } from './lib/report';
 
@@ -56,24 +57,6 @@ const WARM = process.env.BENCH_AGG_WARM !== '0';
 /** BENCH_AGG_PARTS: which parts to run (profiling one of them); the report then has NaN for the rest. */
 const PARTS = new Set((process.env.BENCH_AGG_PARTS ?? 'memory,throughput,latency').split(','));
 const log = (m: string) => console.error(`[bench:aggregate] ${m}`);
-const TYPES = ['view', 'view', 'view', 'view', 'click', 'cart_add', 'purchase', 'favorite', 'search'];
-
-/** A realistic event (every optional field the ingestor passes on) for user u, event i. */
-function event(prefix: string, u: number, i: number, ts: number, ingestedAt: number): ClickEvent {
-  return exampleClickEvent({
-    event_id: `${prefix}-${u}-${i}`,
-    user_id: `${prefix}-u${u}`,
-    anonymous_id: null,
-    session_id: `s${u}-${Math.floor(i / 10)}`,
-    event_type: TYPES[(u + i) % TYPES.length],
-    ts,
-    item_id: `sku-${(u * 7 + i * 13) % 50000}`,
-    category: `c${(u + i) % 40}>sub${i % 5}`,
-    brand: `brand-${(u + i) % 300}`,
-    ingested_at: ingestedAt,
-  });
-}
-
 class Env {
   readonly ns: TestNamespace;
   readonly kafka: Kafka;
