@@ -21,6 +21,13 @@ import { AGGREGATOR_CONFIG } from './tokens';
  */
 const CHUNK_EVENTS = 32768;
 
+/**
+ * Rows the events writer sends at once when ClickHouse is idle (BufferedWriter idleFlushRows):
+ * well below a chunk under load; a small trickle still waits for the writer's delay (fewer, larger
+ * inserts: each one is a part ClickHouse must merge).
+ */
+const IDLE_FLUSH_ROWS = 8192;
+
 /** What one batch produced so far: its events rows, touched users (of the current chunk), outcomes and dead letters. */
 interface BatchWork {
   rows: RowBinaryEncoder;
@@ -94,6 +101,9 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       rowBinaryColumns: EVENT_COLUMNS,
       maxRows: config.AGGREGATOR_WRITER_MAX_ROWS,
       maxDelayMs: config.AGGREGATOR_WRITER_MAX_DELAY_MS,
+      // A chunk's rows (see CHUNK_EVENTS) go as soon as ClickHouse is done with the previous ones:
+      // the writer's timer would only fire after the next chunk.
+      idleFlushRows: Math.min(IDLE_FLUSH_ROWS, config.AGGREGATOR_WRITER_MAX_ROWS),
     });
     this.snapshots = config.AGGREGATOR_STORE_SNAPSHOTS
       ? new BufferedWriter<SnapshotRow>(store, { table: 'user_features', maxRows: 20000, maxDelayMs: config.AGGREGATOR_WRITER_MAX_DELAY_MS })

@@ -72,3 +72,51 @@ describe('BufferedWriter (RowBinary)', () => {
     expect(store.inserts).toEqual([[Buffer.from('x')]]);
   });
 });
+
+describe('BufferedWriter idleFlushRows', () => {
+  /** A store whose inserts wait until the test lets them finish. */
+  function heldStore() {
+    const inserts: { rows: string; finish: () => void }[] = [];
+    const store = {
+      insertRowBinary: (_t: string, _c: readonly string[], body: Buffer | readonly Buffer[]) =>
+        new Promise<void>((finish) => inserts.push({ rows: Buffer.concat(Buffer.isBuffer(body) ? [body] : [...body]).toString(), finish })),
+    };
+    return { store: store as unknown as ClickHouseStore, inserts };
+  }
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  it('flushes at once when nothing is in flight and enough rows wait, else buffers until the insert is done', async () => {
+    const { store, inserts } = heldStore();
+    const writer = new BufferedWriter<never>(store, { table: 't', rowBinaryColumns: ['a'], maxRows: 100, maxDelayMs: 60_000, idleFlushRows: 3 });
+    const small = writer.writeRowBinary(chunk('a'), 2); // below idleFlushRows: waits for the timer
+    await settle();
+    expect(inserts).toHaveLength(0);
+    const first = writer.writeRowBinary(chunk('b'), 1); // 3 rows, nothing in flight: at once
+    await settle();
+    expect(inserts.map((i) => i.rows)).toEqual(['ab']);
+    const second = writer.writeRowBinary(chunk('c'), 5); // an insert is in flight: buffered
+    const third = writer.writeRowBinary(chunk('d'), 5);
+    await settle();
+    expect(inserts).toHaveLength(1);
+    inserts[0].finish();
+    await Promise.all([small, first]);
+    await settle();
+    // The rows buffered meanwhile went as soon as the insert was done, not at the timer.
+    expect(inserts.map((i) => i.rows)).toEqual(['ab', 'cd']);
+    inserts[1].finish();
+    await Promise.all([second, third]);
+    expect(writer.rowsWritten).toBe(13);
+  });
+
+  it('leaves a writer without it to its size and time', async () => {
+    const { store, inserts } = heldStore();
+    const writer = new BufferedWriter<never>(store, { table: 't', rowBinaryColumns: ['a'], maxRows: 100, maxDelayMs: 60_000 });
+    void writer.writeRowBinary(chunk('a'), 50);
+    await settle();
+    expect(inserts).toHaveLength(0);
+    const flushed = writer.flush();
+    await settle();
+    inserts[0].finish();
+    await flushed;
+  });
+});

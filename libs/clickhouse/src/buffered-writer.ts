@@ -12,6 +12,14 @@ export interface BufferedWriterOptions {
   maxRows?: number;
   /** Flush at most this long after the first buffered row. */
   maxDelayMs?: number;
+  /**
+   * Flush at once when no insert is in flight and at least this many rows are buffered (default:
+   * never before maxRows or maxDelayMs). For a writer fed in large steps by a busy event loop,
+   * whose timer fires only at the next step: ClickHouse then stores one step's rows while the
+   * next is prepared, instead of idling until the buffer is full and storing the rest after the
+   * last step.
+   */
+  idleFlushRows?: number;
 }
 
 /**
@@ -28,6 +36,8 @@ export class BufferedWriter<T extends object> {
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** Inserts started and not yet settled. */
+  private inFlight = 0;
   private readonly maxRows: number;
   private readonly maxDelayMs: number;
   rowsWritten = 0;
@@ -69,9 +79,14 @@ export class BufferedWriter<T extends object> {
 
   private waitForFlush(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.pending >= this.maxRows) void this.flush();
+    if (this.pending >= this.maxRows || this.idleAndFull()) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.maxDelayMs);
     return done;
+  }
+
+  private idleAndFull(): boolean {
+    const rows = this.options.idleFlushRows;
+    return rows !== undefined && this.inFlight === 0 && this.pending >= rows;
   }
 
   /** Inserts everything buffered so far; resolves when it (and any earlier flush) is done. */
@@ -86,9 +101,15 @@ export class BufferedWriter<T extends object> {
     const waiters = this.waiters;
     this.waiters = [];
     // Serialise inserts so rows land in write order and we never overload the server.
+    this.inFlight++;
     this.flushing = this.flushing
       .catch(() => undefined)
       .then(insert)
+      .finally(() => {
+        this.inFlight--;
+        // Rows buffered while this insert ran go at once if they are enough (see idleFlushRows).
+        if (this.idleAndFull()) void this.flush();
+      })
       .then(
         () => {
           this.rowsWritten += count;

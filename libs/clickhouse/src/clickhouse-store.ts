@@ -1,6 +1,6 @@
 import { createClient, ClickHouseClient } from '@clickhouse/client';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { InsertThread } from './insert-thread';
 import { ident, quoteString } from './sql';
 
 export interface ClickHouseSettings {
@@ -19,6 +19,8 @@ export interface ClickHouseSettings {
 export class ClickHouseStore {
   readonly client: ClickHouseClient;
   readonly database: string;
+  /** RowBinary inserts (large bodies) go through their own thread: see insert-thread.ts. */
+  private readonly inserts: InsertThread;
 
   constructor(readonly settings: ClickHouseSettings) {
     this.database = ident(settings.database);
@@ -34,6 +36,13 @@ export class ClickHouseStore {
       // EPIPE (seen in bench:aggregate): drop stale sockets before each request instead.
       keep_alive: { idle_socket_ttl: 2500, eagerly_destroy_stale_sockets: true },
       clickhouse_settings: {},
+    });
+    this.inserts = new InsertThread({
+      url: settings.url,
+      database: this.database,
+      username: settings.username ?? 'default',
+      password: settings.password ?? '',
+      timeoutMs: settings.requestTimeoutMs ?? 60000,
     });
   }
 
@@ -83,19 +92,15 @@ export class ClickHouseStore {
     );
   }
 
-  /** Inserts rows already encoded as RowBinary (see row-binary.ts) for `columns`, in that order. */
-  /** Inserts RowBinary rows for `columns`: one buffer, or several sent one after another as one body. */
+  /**
+   * Inserts rows already encoded as RowBinary (see row-binary.ts) for `columns`, in that order:
+   * one buffer, or several sent one after another as one body. They are copied before this
+   * returns its promise (insert-thread.ts): the caller may reuse them at once.
+   */
   async insertRowBinary(table: string, columns: readonly string[], body: Buffer | readonly Buffer[]): Promise<void> {
     const parts = Buffer.isBuffer(body) ? [body] : body.filter((b) => b.length > 0);
     if (parts.length === 0 || parts[0].length === 0) return;
-    await onFreshSocketOnReset(async () => {
-      const r = await this.client.exec({
-        query: `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) FORMAT RowBinary`,
-        values: Readable.from(parts),
-      });
-      // The answer is empty; reading it to the end frees the socket for the next request.
-      for await (const chunk of r.stream) void chunk;
-    });
+    await this.inserts.insert(`INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) FORMAT RowBinary`, parts);
   }
 
   async tableExists(table: string): Promise<boolean> {
@@ -106,6 +111,7 @@ export class ClickHouseStore {
   }
 
   async close(): Promise<void> {
+    await this.inserts.close();
     await this.client.close();
   }
 }

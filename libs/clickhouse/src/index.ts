@@ -4,3 +4,4 @@ export * from './buffered-writer';
 export * from './row-binary';
 export * from './migrations';
 export * from './clickhouse.module';
+export * from './insert-thread';
