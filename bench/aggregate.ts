@@ -143,6 +143,8 @@ interface ThroughputRun {
   coldCpuSeconds: DrainCpu;
   rssBytes: number | null;
   users: number;
+  /** Inserts into the events table during the steady drain (the cold one without WARM), and their rows. */
+  inserts: { count: number; rows: number } | null;
 }
 
 async function throughputRun(run: number): Promise<ThroughputRun> {
@@ -213,6 +215,13 @@ async function throughputRun(run: number): Promise<ThroughputRun> {
 
     // Steady state: the same process, stopped (SIGSTOP: its compiled code, connections and group
     // membership stay) while as many events of other users are produced, then resumed.
+    const insertsSoFar = async () => {
+      const count = await env.metric('portrait_aggregator_events_insert_rows_count');
+      const rows = await env.metric('portrait_aggregator_events_insert_rows_sum');
+      return count === null || rows === null ? null : { count, rows };
+    };
+    const coldInserts = await insertsSoFar();
+    let inserts = coldInserts;
     let eventsPerS = coldEventsPerS;
     let cpuSeconds: DrainCpu | null = null;
     if (WARM && pid !== null) {
@@ -230,7 +239,9 @@ async function throughputRun(run: number): Promise<ThroughputRun> {
       meter.stop();
       eventsPerS = total / ((done - resumed) / 1000);
       cpuSeconds = meter.between(resumed, done);
-      log(`run ${run} steady: ${Math.round(eventsPerS)} events/s; CPU µs per event: ${perEvent(cpuSeconds)}`);
+      const all = await insertsSoFar();
+      inserts = all && coldInserts ? { count: all.count - coldInserts.count, rows: all.rows - coldInserts.rows } : null;
+      log(`run ${run} steady: ${Math.round(eventsPerS)} events/s; CPU µs per event: ${perEvent(cpuSeconds)}; inserts ${inserts?.count}`);
     } else meter.stop();
     // Read once the meter has sampled past the window's end.
     const coldCpuSeconds: DrainCpu = since > 0 ? meter.between(since, coldDone) : {};
@@ -238,7 +249,7 @@ async function throughputRun(run: number): Promise<ThroughputRun> {
     cpuSeconds ??= coldCpuSeconds;
     const rssBytes = await env.metric('portrait_process_resident_memory_bytes');
     log(`run ${run}: ${Math.round(eventsPerS)} events/s (cold ${Math.round(coldEventsPerS)}), rss ${rssBytes}`);
-    return { eventsPerS, cpuSeconds, coldEventsPerS, coldCpuSeconds, rssBytes, users: USERS };
+    return { eventsPerS, cpuSeconds, coldEventsPerS, coldCpuSeconds, rssBytes, users: USERS, inserts };
   } finally {
     if (pid !== null) {
       try {
@@ -374,6 +385,20 @@ function cpuBudget(tp: { cpuSeconds: DrainCpu }[]): Measurement[] {
 }
 
 /** The aggregator's CPU per event in the cold drains (compilation included), beside the steady state's. */
+/** How the events reached ClickHouse: its CPU per event grows with the number of inserts (a part each). */
+function insertCounts(tp: ThroughputRun[]): Measurement[] {
+  const runs = tp.map((t) => t.inserts).filter((x): x is { count: number; rows: number } => x !== null && x.count > 0);
+  if (runs.length === 0) return [];
+  return [
+    {
+      name: `inserts into the events table per drain (${WARM ? 'steady state' : 'cold start'})`,
+      value: median(runs.map((r) => r.count)),
+      unit: 'inserts',
+      note: `runs: ${runs.map((r) => r.count).join(', ')}; mean rows per insert: ${runs.map((r) => Math.round(r.rows / r.count)).join(', ')}`,
+    },
+  ];
+}
+
 function coldCpu(tp: ThroughputRun[]): Measurement[] {
   const xs = tp.map((t) => t.coldCpuSeconds.aggregator).filter((x): x is number => x !== undefined);
   if (xs.length !== tp.length || xs.length === 0) return [];
@@ -423,6 +448,7 @@ async function main() {
     { name: `hot state per active user (${MEM_EVENTS} events each)`, value: bytesPerUser, unit: 'bytes', note: `runs: ${mem.map((m) => Math.round(m.bytesPerUser)).join(', ')}` },
     { name: '1 M active users, state heap', value: (bytesPerUser * 1_000_000) / 2 ** 30, unit: 'GiB', target: { op: '<=', value: 2 }, note: 'extrapolated from the measured bytes per user; plus ~150 MiB process baseline' },
     { name: `aggregator RSS after draining ${WARM ? 2 * USERS : USERS} users`, value: rss.length ? median(rss) / 2 ** 20 : NaN, unit: 'MiB' },
+    ...insertCounts(tp),
     ...cpuBudget(tp),
     ...(WARM ? coldCpu(tp) : []),
   ];

@@ -94,6 +94,19 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     );
     this.hotUsers = metrics.gauge('portrait_aggregator_hot_users', 'Per-user states held in memory');
     this.restores = metrics.counter('portrait_aggregator_state_restores_total', 'Users whose state was restored from ClickHouse');
+    // Per insert: ClickHouse's cost grows with the number of inserts (a part each, merged later).
+    const insertRows = metrics.histogram(
+      'portrait_aggregator_events_insert_rows',
+      'Rows per insert into the events table',
+      [],
+      [100, 1000, 4096, 8192, 16384, 32768, 65536, 131072],
+    );
+    const insertSeconds = metrics.histogram(
+      'portrait_aggregator_events_insert_seconds',
+      'Duration of each insert into the events table, from sending it to ClickHouse acknowledging it',
+      [],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    );
     this.featureOptions = { halfLifeMs: config.AGGREGATOR_SCORE_HALF_LIFE_MS, topN: config.AGGREGATOR_TOP_N };
     this.states = new HotStates(store, config.AGGREGATOR_MAX_USERS);
     this.writer = new BufferedWriter<never>(store, {
@@ -104,6 +117,10 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       // A chunk's rows (see CHUNK_EVENTS) go as soon as ClickHouse is done with the previous ones:
       // the writer's timer would only fire after the next chunk.
       idleFlushRows: Math.min(IDLE_FLUSH_ROWS, config.AGGREGATOR_WRITER_MAX_ROWS),
+      onInserted: (rows, ms) => {
+        insertRows.observe({}, rows);
+        insertSeconds.observe({}, ms / 1000);
+      },
     });
     this.snapshots = config.AGGREGATOR_STORE_SNAPSHOTS
       ? new BufferedWriter<SnapshotRow>(store, { table: 'user_features', maxRows: 20000, maxDelayMs: config.AGGREGATOR_WRITER_MAX_DELAY_MS })

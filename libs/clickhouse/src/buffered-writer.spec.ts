@@ -79,7 +79,12 @@ describe('BufferedWriter idleFlushRows', () => {
     const inserts: { rows: string; finish: () => void }[] = [];
     const store = {
       insertRowBinary: (_t: string, _c: readonly string[], body: Buffer | readonly Buffer[]) =>
-        new Promise<void>((finish) => inserts.push({ rows: Buffer.concat(Buffer.isBuffer(body) ? [body] : [...body]).toString(), finish })),
+        new Promise<void>((finish) =>
+          inserts.push({
+            rows: Buffer.concat(Buffer.isBuffer(body) ? [body] : [...body]).toString(),
+            finish,
+          }),
+        ),
     };
     return { store: store as unknown as ClickHouseStore, inserts };
   }
@@ -87,7 +92,15 @@ describe('BufferedWriter idleFlushRows', () => {
 
   it('flushes at once when nothing is in flight and enough rows wait, else buffers until the insert is done', async () => {
     const { store, inserts } = heldStore();
-    const writer = new BufferedWriter<never>(store, { table: 't', rowBinaryColumns: ['a'], maxRows: 100, maxDelayMs: 60_000, idleFlushRows: 3 });
+    const onInserted = jest.fn();
+    const writer = new BufferedWriter<never>(store, {
+      table: 't',
+      rowBinaryColumns: ['a'],
+      maxRows: 100,
+      maxDelayMs: 60_000,
+      idleFlushRows: 3,
+      onInserted,
+    });
     const small = writer.writeRowBinary(chunk('a'), 2); // below idleFlushRows: waits for the timer
     await settle();
     expect(inserts).toHaveLength(0);
@@ -106,11 +119,20 @@ describe('BufferedWriter idleFlushRows', () => {
     inserts[1].finish();
     await Promise.all([second, third]);
     expect(writer.rowsWritten).toBe(13);
+    expect(onInserted.mock.calls).toEqual([
+      [3, expect.any(Number)],
+      [10, expect.any(Number)],
+    ]);
   });
 
   it('leaves a writer without it to its size and time', async () => {
     const { store, inserts } = heldStore();
-    const writer = new BufferedWriter<never>(store, { table: 't', rowBinaryColumns: ['a'], maxRows: 100, maxDelayMs: 60_000 });
+    const writer = new BufferedWriter<never>(store, {
+      table: 't',
+      rowBinaryColumns: ['a'],
+      maxRows: 100,
+      maxDelayMs: 60_000,
+    });
     void writer.writeRowBinary(chunk('a'), 50);
     await settle();
     expect(inserts).toHaveLength(0);

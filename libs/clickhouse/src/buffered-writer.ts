@@ -20,6 +20,8 @@ export interface BufferedWriterOptions {
    * last step.
    */
   idleFlushRows?: number;
+  /** After each successful insert: its rows and how long it took (from its start, not its turn). */
+  onInserted?: (rows: number, ms: number) => void;
 }
 
 /**
@@ -102,9 +104,13 @@ export class BufferedWriter<T extends object> {
     this.waiters = [];
     // Serialise inserts so rows land in write order and we never overload the server.
     this.inFlight++;
+    let startedAt = 0;
     this.flushing = this.flushing
       .catch(() => undefined)
-      .then(insert)
+      .then(() => {
+        startedAt = performance.now();
+        return insert();
+      })
       .finally(() => {
         this.inFlight--;
         // Rows buffered while this insert ran go at once if they are enough (see idleFlushRows).
@@ -114,6 +120,7 @@ export class BufferedWriter<T extends object> {
         () => {
           this.rowsWritten += count;
           this.flushes++;
+          this.options.onInserted?.(count, performance.now() - startedAt);
           for (const w of waiters) w.resolve();
         },
         (e: unknown) => {

@@ -1,6 +1,6 @@
 import { ClickHouseStore, literal, raw, RawSql, sql } from '@app/clickhouse';
 import type { UserFeatures } from '@app/contracts';
-import { compareEvents, FeatureEvent } from './feature-event';
+import { compareEvents, CompactFeatureEvent, FeatureEvent } from './feature-event';
 import { DEFAULT_FEATURE_OPTIONS, FeatureOptions, MAX_WINDOW_MS } from './feature-definitions';
 import { toUserFeatures } from './user-state';
 
@@ -39,19 +39,19 @@ interface FeatureRow {
 const orNull = (s: string) => (s === '' ? null : s);
 
 function rowToFeatureEvent(r: FeatureRow): FeatureEvent {
-  return {
-    event_id: r.event_id,
-    ts: Number(r.t),
-    type: r.event_type,
-    item: orNull(r.item_id),
-    category: orNull(r.category),
-    brand: orNull(r.brand),
-    price: r.price,
-    quantity: Number(r.quantity),
-    rating: r.rating,
-    session: orNull(r.session_id),
-    ingested_at: Number(r.ing),
-  };
+  return new CompactFeatureEvent(
+    r.event_id,
+    Number(r.t),
+    r.event_type,
+    orNull(r.item_id),
+    orNull(r.category),
+    orNull(r.brand),
+    r.price,
+    Number(r.quantity),
+    r.rating,
+    orNull(r.session_id),
+    Number(r.ing),
+  );
 }
 
 /** Sorted by (ts, event_id), one record per (ts, event_id). */

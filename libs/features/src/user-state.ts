@@ -62,6 +62,10 @@ export class UserState {
     }
     if (lo < evs.length && compareEvents(evs[lo], e) === 0) return 'duplicate';
     if (evs.length > 0 && e.ts <= this.asOf - allowedLatenessMs) return 'too_late';
+    // The events of a session carry equal session ids, decoded one string per event: they share
+    // their neighbour's instead (one string per session held, not one per event).
+    const neighbour = lo > 0 ? evs[lo - 1] : lo < evs.length ? evs[lo] : null;
+    if (neighbour !== null && e.session !== null && neighbour.session === e.session) e.session = neighbour.session;
     if (lo === evs.length) evs.push(e);
     else evs.splice(lo, 0, e);
     if (e.ts < this.firstEventAt) this.firstEventAt = e.ts;
