@@ -145,6 +145,8 @@ interface ThroughputRun {
   users: number;
   /** Inserts into the events table during the steady drain (the cold one without WARM), and their rows. */
   inserts: { count: number; rows: number } | null;
+  /** UserFeatures messages emitted in that drain (coalescing: fewer than events when a user's events are emitted together). */
+  emitted: number | null;
 }
 
 async function throughputRun(run: number): Promise<ThroughputRun> {
@@ -218,7 +220,8 @@ async function throughputRun(run: number): Promise<ThroughputRun> {
     const insertsSoFar = async () => {
       const count = await env.metric('portrait_aggregator_events_insert_rows_count');
       const rows = await env.metric('portrait_aggregator_events_insert_rows_sum');
-      return count === null || rows === null ? null : { count, rows };
+      const emitted = await env.metric('portrait_aggregator_ingest_to_emit_seconds_count');
+      return count === null || rows === null || emitted === null ? null : { count, rows, emitted };
     };
     const coldInserts = await insertsSoFar();
     let inserts = coldInserts;
@@ -240,8 +243,8 @@ async function throughputRun(run: number): Promise<ThroughputRun> {
       eventsPerS = total / ((done - resumed) / 1000);
       cpuSeconds = meter.between(resumed, done);
       const all = await insertsSoFar();
-      inserts = all && coldInserts ? { count: all.count - coldInserts.count, rows: all.rows - coldInserts.rows } : null;
-      log(`run ${run} steady: ${Math.round(eventsPerS)} events/s; CPU µs per event: ${perEvent(cpuSeconds)}; inserts ${inserts?.count}`);
+      inserts = all && coldInserts ? { count: all.count - coldInserts.count, rows: all.rows - coldInserts.rows, emitted: all.emitted - coldInserts.emitted } : null;
+      log(`run ${run} steady: ${Math.round(eventsPerS)} events/s; CPU µs per event: ${perEvent(cpuSeconds)}; inserts ${inserts?.count}, UserFeatures ${inserts?.emitted}`);
     } else meter.stop();
     // Read once the meter has sampled past the window's end.
     const coldCpuSeconds: DrainCpu = since > 0 ? meter.between(since, coldDone) : {};
@@ -249,7 +252,16 @@ async function throughputRun(run: number): Promise<ThroughputRun> {
     cpuSeconds ??= coldCpuSeconds;
     const rssBytes = await env.metric('portrait_process_resident_memory_bytes');
     log(`run ${run}: ${Math.round(eventsPerS)} events/s (cold ${Math.round(coldEventsPerS)}), rss ${rssBytes}`);
-    return { eventsPerS, cpuSeconds, coldEventsPerS, coldCpuSeconds, rssBytes, users: USERS, inserts };
+    return {
+      eventsPerS,
+      cpuSeconds,
+      coldEventsPerS,
+      coldCpuSeconds,
+      rssBytes,
+      users: USERS,
+      inserts: inserts && { count: inserts.count, rows: inserts.rows },
+      emitted: inserts?.emitted ?? null,
+    };
   } finally {
     if (pid !== null) {
       try {
@@ -389,7 +401,14 @@ function cpuBudget(tp: { cpuSeconds: DrainCpu }[]): Measurement[] {
 function insertCounts(tp: ThroughputRun[]): Measurement[] {
   const runs = tp.map((t) => t.inserts).filter((x): x is { count: number; rows: number } => x !== null && x.count > 0);
   if (runs.length === 0) return [];
+  const emitted = tp.map((t) => t.emitted).filter((x): x is number => x !== null);
   return [
+    {
+      name: `UserFeatures emitted per drain of ${tp[0].users * Math.max(1, Math.floor(EVENTS / USERS))} events (${WARM ? 'steady state' : 'cold start'})`,
+      value: median(emitted),
+      unit: 'messages',
+      note: `runs: ${emitted.join(', ')}; one per user and flush: a user's events handled before the same flush share one`,
+    },
     {
       name: `inserts into the events table per drain (${WARM ? 'steady state' : 'cold start'})`,
       value: median(runs.map((r) => r.count)),

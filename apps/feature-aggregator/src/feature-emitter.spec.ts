@@ -2,6 +2,7 @@ import pino from 'pino';
 import { Codecs, exampleClickEvent } from '@app/contracts';
 import { DEFAULT_FEATURE_OPTIONS, toFeatureEvent, UserState } from '@app/features';
 import type { MessageProducer, OutgoingMessage } from '@app/kafka';
+import { waitFor } from '@app/testing';
 import { FeatureEmitter } from './feature-emitter';
 
 /** A user with one event (a distinct id, so messages differ). */
@@ -75,7 +76,10 @@ describe(FeatureEmitter.name, () => {
     const many = Array.from({ length: 6000 }, (_, i) => user(i));
     const first = emitter.emit(many);
     const firstFlush = emitter.flush();
-    await new Promise((r) => setImmediate(r));
+    await waitFor(() => sent.reduce((n, r) => n + r.messages.length, 0) === many.length, {
+      intervalMs: 1,
+      what: 'every message handed over',
+    });
     const requests = [...sent];
     expect(requests.length).toBeGreaterThanOrEqual(2);
     requests[0].settle(new Error('broker said no')); // one request fails while the others are in flight
@@ -92,6 +96,39 @@ describe(FeatureEmitter.name, () => {
     expect(sent.length).toBe(requests.length + 1);
     sent[requests.length].settle();
     await Promise.all([second, secondFlush]);
-    expect(sent[requests.length].messages.map((m) => Codecs.UserFeatures.decode(m.value).user_id)).toEqual(['user-100000', 'user-100001']);
+    expect(sent[requests.length].messages.map((m) => Codecs.UserFeatures.decode(m.value).user_id)).toEqual([
+      'user-100000',
+      'user-100001',
+    ]);
+  });
+
+  it('computes and hands over a large send a slice at a time, giving the event loop a turn between slices', async () => {
+    const { sent, producer } = heldProducer();
+    const emitter = new FeatureEmitter(
+      producer,
+      'features',
+      null,
+      { ...settings, sliceUsers: 2 },
+      pino({ level: 'silent' }),
+    );
+    const done = emitter.emit([user(1), user(2), user(3), user(4), user(5)]);
+    const flushed = emitter.flush();
+    for (let i = 0; i < 10; i++) await Promise.resolve(); // the send's start (promise steps), no macrotask yet
+    // The first slice is on its way before the rest is computed.
+    expect(sent.map((r) => r.messages.map((m) => m.key))).toEqual([['user-1', 'user-2']]);
+    await waitFor(() => sent.length === 3, { intervalMs: 1, what: 'three slices' });
+    expect(sent.map((r) => r.messages.map((m) => m.key))).toEqual([
+      ['user-1', 'user-2'],
+      ['user-3', 'user-4'],
+      ['user-5'],
+    ]);
+    let resolved = false;
+    void done.then(() => (resolved = true));
+    sent[0].settle();
+    sent[2].settle();
+    await new Promise((r) => setImmediate(r));
+    expect(resolved).toBe(false); // a slice is not acknowledged yet
+    sent[1].settle();
+    await Promise.all([done, flushed]);
   });
 });

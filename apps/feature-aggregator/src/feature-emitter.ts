@@ -9,6 +9,12 @@ const MAX_REQUEST_BYTES = 512 * 1024;
 /** The encoded messages' buffer: its first size, and the most it grows to (a send of more messages goes on in a second one). */
 const ARENA_INITIAL_BYTES = 256 * 1024;
 const ARENA_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Users computed, encoded and handed to the producer between two turns of the event loop: a send
+ * of every dirty user at once kept the loop (and with it Kafka, ClickHouse inserts and the other
+ * partitions' batches) waiting for about a second under load.
+ */
+const SLICE_USERS = 4096;
 
 /** Splits messages into chunks of at most `maxBytes` of values (at least one message each). */
 export function chunkBySize(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
@@ -48,6 +54,8 @@ export interface EmitterSettings {
   onFailure: (state: UserState, err: unknown) => Promise<void>;
   /** After the broker acknowledged: per message, emitted_at − ingested_at in ms (freshness). */
   onEmitted: (lagsMs: Float64Array) => void;
+  /** Users per slice of a send (default SLICE_USERS). */
+  sliceUsers?: number;
 }
 
 /**
@@ -113,58 +121,74 @@ export class FeatureEmitter {
   }
 
   private async send(users: UserState[]): Promise<void> {
-    const now = Date.now();
-    const out: OutgoingMessage[] = [];
     // Only numbers wait for the acknowledgement: keeping the messages themselves (a few KB each)
     // made them survive garbage collections in bulk.
     const lags = new Float64Array(users.length);
-    const rows: SnapshotRow[] = [];
+    let emitted = 0;
+    const requests: Promise<void>[] = [];
+    const track = (request: Promise<void>) => {
+      request.catch(() => undefined); // observed below; meanwhile not an unhandled rejection
+      requests.push(request);
+    };
+    // The slices' values stay in the arena (one after another) until every request settled.
     let at = 0;
-    for (const s of users) {
-      let msg: UserFeatures;
-      try {
-        msg = s.toMessage(now, this.settings.features, this.scratch);
-        let end = Codecs.UserFeatures.encodeInto(msg, this.arena, at);
-        if (end < 0 && at > 0) {
-          // Full: on in a larger one (the views made so far keep the old one).
-          this.arena = Buffer.allocUnsafe(Math.min(ARENA_MAX_BYTES, 2 * this.arena.length));
-          at = 0;
-          end = Codecs.UserFeatures.encodeInto(msg, this.arena, at);
+    const slice = this.settings.sliceUsers ?? SLICE_USERS;
+    for (let from = 0; from < users.length; from += slice) {
+      if (from > 0) await new Promise<void>((r) => setImmediate(r));
+      const now = Date.now();
+      const out: OutgoingMessage[] = [];
+      const rows: SnapshotRow[] = [];
+      for (let i = from; i < Math.min(users.length, from + slice); i++) {
+        const s = users[i];
+        let msg: UserFeatures;
+        try {
+          msg = s.toMessage(now, this.settings.features, this.scratch);
+          let end = Codecs.UserFeatures.encodeInto(msg, this.arena, at);
+          if (end < 0 && at > 0) {
+            // Full: on in a larger one (the views made so far keep the old one).
+            this.arena = Buffer.allocUnsafe(Math.min(ARENA_MAX_BYTES, 2 * this.arena.length));
+            at = 0;
+            end = Codecs.UserFeatures.encodeInto(msg, this.arena, at);
+          }
+          const value = end < 0 ? Codecs.UserFeatures.encode(msg) : this.arena.subarray(at, end);
+          if (end >= 0) at = end;
+          // No event-time record timestamp (as_of is in the message): the broker's time-based
+          // retention reads it, and a backfill of 2016 data would fall outside retention at once.
+          out.push({ key: s.userKey, value });
+        } catch (err) {
+          await this.settings.onFailure(s, err);
+          continue;
         }
-        const value = end < 0 ? Codecs.UserFeatures.encode(msg) : this.arena.subarray(at, end);
-        if (end >= 0) at = end;
-        // No event-time record timestamp (as_of is in the message): the broker's time-based
-        // retention reads it, and a backfill of 2016 data would fall outside retention at once.
-        out.push({ key: s.userKey, value });
-      } catch (err) {
-        await this.settings.onFailure(s, err);
-        continue;
+        lags[emitted++] = msg.emitted_at - msg.ingested_at;
+        if (this.snapshots) rows.push(snapshotRow(s.userKey, msg, now));
       }
-      lags[out.length - 1] = msg.emitted_at - msg.ingested_at;
-      if (this.snapshots) {
-        rows.push({
-          user_key: s.userKey,
-          as_of: toDateTimeString(msg.as_of),
-          as_of_ms: msg.as_of,
-          emitted_at: toDateTimeString(now),
-          event_count: msg.event_count,
-          views_30d: msg.features.views_30d,
-          cart_adds_30d: msg.features.cart_adds_30d,
-          purchases_30d: msg.features.purchases_30d,
-          spend_30d: msg.features.spend_30d,
-          features_json: JSON.stringify(msg),
-        });
-      }
+      for (const chunk of chunkBySize(out, MAX_REQUEST_BYTES)) track(this.producer.send(this.topic, chunk));
+      if (this.snapshots && rows.length > 0) track(this.snapshots.write(rows));
     }
     // allSettled: no request may still read the arena when the next send reuses it.
-    const settled = await Promise.allSettled([...chunkBySize(out, MAX_REQUEST_BYTES).map((chunk) => this.producer.send(this.topic, chunk)), this.snapshots?.write(rows)]);
+    const settled = await Promise.allSettled(requests);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
-    this.emitted += out.length;
-    this.settings.onEmitted(lags.subarray(0, out.length));
-    this.logger.debug({ event: 'features_emitted', count: out.length }, 'user features emitted');
+    this.emitted += emitted;
+    this.settings.onEmitted(lags.subarray(0, emitted));
+    this.logger.debug({ event: 'features_emitted', count: emitted }, 'user features emitted');
   }
 
   async close(): Promise<void> {
     await this.flush();
   }
+}
+
+function snapshotRow(userKey: string, msg: UserFeatures, now: number): SnapshotRow {
+  return {
+    user_key: userKey,
+    as_of: toDateTimeString(msg.as_of),
+    as_of_ms: msg.as_of,
+    emitted_at: toDateTimeString(now),
+    event_count: msg.event_count,
+    views_30d: msg.features.views_30d,
+    cart_adds_30d: msg.features.cart_adds_30d,
+    purchases_30d: msg.features.purchases_30d,
+    spend_30d: msg.features.spend_30d,
+    features_json: JSON.stringify(msg),
+  };
 }

@@ -141,4 +141,36 @@ describe('BufferedWriter idleFlushRows', () => {
     inserts[0].finish();
     await flushed;
   });
+
+  it('does not start an insert on its timer while one is in flight: those rows go as soon as it is done', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      const { store, inserts } = heldStore();
+      const writer = new BufferedWriter<never>(store, {
+        table: 't',
+        rowBinaryColumns: ['a'],
+        maxRows: 100,
+        maxDelayMs: 50,
+        idleFlushRows: 10,
+      });
+      const a = writer.writeRowBinary(chunk('a'), 1);
+      jest.advanceTimersByTime(50); // nothing in flight: the timer flushes
+      await settle();
+      expect(inserts.map((i) => i.rows)).toEqual(['a']);
+      const b = writer.writeRowBinary(chunk('b'), 1);
+      jest.advanceTimersByTime(500);
+      await settle();
+      expect(inserts).toHaveLength(1); // waits for the insert in flight
+      const c = writer.writeRowBinary(chunk('c'), 1);
+      inserts[0].finish();
+      await a;
+      await settle();
+      // At once (below idleFlushRows), with the rows written since the timer fired.
+      expect(inserts.map((i) => i.rows)).toEqual(['a', 'bc']);
+      inserts[1].finish();
+      await Promise.all([b, c]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

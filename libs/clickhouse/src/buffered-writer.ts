@@ -17,7 +17,9 @@ export interface BufferedWriterOptions {
    * never before maxRows or maxDelayMs). For a writer fed in large steps by a busy event loop,
    * whose timer fires only at the next step: ClickHouse then stores one step's rows while the
    * next is prepared, instead of idling until the buffer is full and storing the rest after the
-   * last step.
+   * last step. With it, the timer does not start an insert while one is in flight either: those
+   * rows go when it is done, together with the ones written meanwhile (fewer, larger inserts
+   * while ClickHouse is busy; each insert is a part it must merge later).
    */
   idleFlushRows?: number;
   /** After each successful insert: its rows and how long it took (from its start, not its turn). */
@@ -40,6 +42,8 @@ export class BufferedWriter<T extends object> {
   private flushing: Promise<void> = Promise.resolve();
   /** Inserts started and not yet settled. */
   private inFlight = 0;
+  /** The timer fired while an insert was in flight (idleFlushRows): flush once it is done. */
+  private due = false;
   private readonly maxRows: number;
   private readonly maxDelayMs: number;
   rowsWritten = 0;
@@ -58,7 +62,8 @@ export class BufferedWriter<T extends object> {
   }
 
   write(rows: readonly T[]): Promise<void> {
-    if (this.options.rowBinaryColumns) throw new Error(`the ${this.options.table} writer takes RowBinary rows`);
+    if (this.options.rowBinaryColumns)
+      throw new Error(`the ${this.options.table} writer takes RowBinary rows`);
     if (rows.length === 0) return Promise.resolve();
     for (const r of rows) this.rows.push(r);
     return this.waitForFlush();
@@ -82,8 +87,14 @@ export class BufferedWriter<T extends object> {
   private waitForFlush(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.pending >= this.maxRows || this.idleAndFull()) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.maxDelayMs);
+    else this.timer ??= setTimeout(() => this.onTimer(), this.maxDelayMs);
     return done;
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    if (this.options.idleFlushRows !== undefined && this.inFlight > 0) this.due = true;
+    else void this.flush();
   }
 
   private idleAndFull(): boolean {
@@ -97,6 +108,7 @@ export class BufferedWriter<T extends object> {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.due = false;
     const count = this.pending;
     if (count === 0) return this.flushing;
     const insert = this.takePending();
@@ -114,7 +126,7 @@ export class BufferedWriter<T extends object> {
       .finally(() => {
         this.inFlight--;
         // Rows buffered while this insert ran go at once if they are enough (see idleFlushRows).
-        if (this.idleAndFull()) void this.flush();
+        if (this.inFlight === 0 && (this.due || this.idleAndFull())) void this.flush();
       })
       .then(
         () => {
@@ -141,7 +153,11 @@ export class BufferedWriter<T extends object> {
       this.chunks = [];
       this.chunkRows = 0;
       return async () => {
-        await this.store.insertRowBinary(table, rowBinaryColumns, chunks.map((c) => c.bytes));
+        await this.store.insertRowBinary(
+          table,
+          rowBinaryColumns,
+          chunks.map((c) => c.bytes),
+        );
         for (const c of chunks) c.release();
       };
     }
