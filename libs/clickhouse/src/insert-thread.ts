@@ -119,8 +119,10 @@ export class InsertThread {
 
 /**
  * The worker's code, run from its source text (`eval`): no file to find next to the compiled
- * module, the same under ts-jest and in dist/. Self-contained: it may use nothing from outside.
+ * module, the same under ts-jest and in dist/. Self-contained: it may use nothing from outside
+ * (coverage counters neither, hence the hint below).
  */
+/* istanbul ignore next */
 function insertThreadMain(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
