@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Worker } from 'node:worker_threads';
 import { waitFor } from '@app/testing';
 import { InsertFailed, InsertThread } from './insert-thread';
 
@@ -111,6 +112,19 @@ describe(InsertThread.name, () => {
     held.find((r) => r !== second)!.end();
     await a;
     expect(done).toEqual(['b', 'a']);
+  });
+
+  it('fails the inserts of a thread that died, and goes on in a new one', async () => {
+    const held: ServerResponse[] = [];
+    server = await fakeServer((_req, res, n) => (n === 1 ? held.push(res) : res.end()));
+    thread = make();
+    const lost = thread.insert('INSERT 1', [Buffer.from('a')]);
+    await waitFor(() => held.length === 1, { intervalMs: 5, what: 'the request' });
+    await (thread as unknown as { worker: Worker }).worker.terminate();
+    await expect(lost).rejects.toThrow('ClickHouse insert thread failed: exited with code 1');
+    await thread.insert('INSERT 2', [Buffer.from('b')]);
+    expect(server.received.map((r) => r.url.searchParams.get('query'))).toEqual(['INSERT 1', 'INSERT 2']);
+    held[0].end();
   });
 
   it('fails when the server is not there, and when closed', async () => {

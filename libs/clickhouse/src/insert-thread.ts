@@ -49,7 +49,8 @@ interface InsertReply {
  */
 export class InsertThread {
   private worker: Worker | null = null;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  /** Inserts posted and not answered, with the thread they went to. */
+  private readonly pending = new Map<number, { worker: Worker; resolve: () => void; reject: (e: Error) => void }>();
   private readonly inFlight = new Set<Promise<void>>();
   private nextId = 1;
   private closed = false;
@@ -71,7 +72,7 @@ export class InsertThread {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     const done = new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { worker, resolve, reject });
       if (this.pending.size === 1) worker.ref();
       const message: InsertRequest = { id, query, body: body.buffer };
       worker.postMessage(message, [message.body]);
@@ -103,12 +104,14 @@ export class InsertThread {
       else p.resolve();
     });
     // A thread that dies takes its inserts with it: they fail (the caller retries) and the next
-    // insert starts a new thread.
+    // insert starts a new thread. Only its own: its 'exit' may come after a new one took over.
     const fail = (err: Error) => {
       if (this.worker === worker) this.worker = null;
-      const pending = [...this.pending.values()];
-      this.pending.clear();
-      for (const p of pending) p.reject(new InsertFailed(`ClickHouse insert thread failed: ${err.message}`));
+      for (const [id, p] of this.pending) {
+        if (p.worker !== worker) continue;
+        this.pending.delete(id);
+        p.reject(new InsertFailed(`ClickHouse insert thread failed: ${err.message}`));
+      }
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
