@@ -96,10 +96,7 @@ describe(FeatureEmitter.name, () => {
     expect(sent.length).toBe(requests.length + 1);
     sent[requests.length].settle();
     await Promise.all([second, secondFlush]);
-    expect(sent[requests.length].messages.map((m) => Codecs.UserFeatures.decode(m.value).user_id)).toEqual([
-      'user-100000',
-      'user-100001',
-    ]);
+    expect(sent[requests.length].messages.map((m) => Codecs.UserFeatures.decode(m.value).user_id)).toEqual(['user-100000', 'user-100001']);
   });
 
   it('computes and hands over a large send a slice at a time, giving the event loop a turn between slices', async () => {

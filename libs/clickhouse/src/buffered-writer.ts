@@ -62,8 +62,7 @@ export class BufferedWriter<T extends object> {
   }
 
   write(rows: readonly T[]): Promise<void> {
-    if (this.options.rowBinaryColumns)
-      throw new Error(`the ${this.options.table} writer takes RowBinary rows`);
+    if (this.options.rowBinaryColumns) throw new Error(`the ${this.options.table} writer takes RowBinary rows`);
     if (rows.length === 0) return Promise.resolve();
     for (const r of rows) this.rows.push(r);
     return this.waitForFlush();
@@ -153,11 +152,7 @@ export class BufferedWriter<T extends object> {
       this.chunks = [];
       this.chunkRows = 0;
       return async () => {
-        await this.store.insertRowBinary(
-          table,
-          rowBinaryColumns,
-          chunks.map((c) => c.bytes),
-        );
+        await this.store.insertRowBinary(table, rowBinaryColumns, chunks.map((c) => c.bytes));
         for (const c of chunks) c.release();
       };
     }
