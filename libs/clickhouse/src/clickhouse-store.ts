@@ -24,12 +24,13 @@ export class ClickHouseStore {
 
   constructor(readonly settings: ClickHouseSettings) {
     this.database = ident(settings.database);
+    const c = connection(settings);
     this.client = createClient({
-      url: settings.url,
-      username: settings.username ?? 'default',
-      password: settings.password ?? '',
+      url: c.url,
+      username: c.username,
+      password: c.password,
       database: this.database,
-      request_timeout: settings.requestTimeoutMs ?? 60000,
+      request_timeout: c.timeoutMs,
       max_open_connections: 10,
       // Servers before 23.11 close idle keep-alive sockets after 3 s. Under load the event loop can
       // stall past the client's 2.5 s idle TTL, and reusing such a socket fails the insert with
@@ -37,23 +38,13 @@ export class ClickHouseStore {
       keep_alive: { idle_socket_ttl: 2500, eagerly_destroy_stale_sockets: true },
       clickhouse_settings: {},
     });
-    this.inserts = new InsertThread({
-      url: settings.url,
-      database: this.database,
-      username: settings.username ?? 'default',
-      password: settings.password ?? '',
-      timeoutMs: settings.requestTimeoutMs ?? 60000,
-    });
+    this.inserts = new InsertThread({ ...c, database: this.database });
   }
 
   /** Creates the database (through a client without a default database, which may not exist yet). */
   static async ensureDatabase(settings: ClickHouseSettings): Promise<void> {
-    const admin = createClient({
-      url: settings.url,
-      username: settings.username ?? 'default',
-      password: settings.password ?? '',
-      request_timeout: settings.requestTimeoutMs ?? 60000,
-    });
+    const c = connection(settings);
+    const admin = createClient({ url: c.url, username: c.username, password: c.password, request_timeout: c.timeoutMs });
     try {
       await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(settings.database)}` });
     } finally {
@@ -114,6 +105,16 @@ export class ClickHouseStore {
     await this.inserts.close();
     await this.client.close();
   }
+}
+
+/** The settings' server and credentials, defaults filled in (every client of the store uses the same). */
+function connection(settings: ClickHouseSettings) {
+  return {
+    url: settings.url,
+    username: settings.username ?? 'default',
+    password: settings.password ?? '',
+    timeoutMs: settings.requestTimeoutMs ?? 60000,
+  };
 }
 
 /** Socket errors of a keep-alive connection the server had already closed. */
