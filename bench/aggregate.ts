@@ -40,6 +40,7 @@ import { createLogger } from '@app/observability';
 import { freePort, ServiceProcess, testNamespace, TestNamespace, TopicReader } from '@app/testing';
 import { aggregateEvent as event } from './lib/aggregate-workload';
 import { CpuMeter, infraPids } from './lib/cpu';
+import { hostSpeed } from './lib/host-speed';
 import { Measurement, median, writeReport } from './lib/report';
 
 const ROOT = join(__dirname, '..', '..');
@@ -434,12 +435,15 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main() {
   log(`quick=${quick} events=${EVENTS} users=${USERS} rate=${RATE}/s latency=${LATENCY_SECONDS}s mem_users=${MEM_USERS} runs=${RUNS}`);
+  const speedBefore = hostSpeed();
+  log(`host speed (CPU ms of fixed work): js ${speedBefore.js_ms}, sha256 ${speedBefore.sha256_ms}`);
   const mem = [];
   if (PARTS.has('memory')) for (let r = 1; r <= RUNS; r++) mem.push(memoryRun(r));
   const tp = [];
   if (PARTS.has('throughput')) for (let r = 1; r <= RUNS; r++) tp.push(await throughputRun(r));
   const lat = [];
   if (PARTS.has('latency')) for (let r = 1; r <= RUNS; r++) lat.push(await latencyRun(r));
+  const speedAfter = hostSpeed();
 
   const bytesPerUser = median(mem.map((m) => m.bytesPerUser));
   const rss = tp.map((t) => t.rssBytes).filter((x): x is number => x !== null);
@@ -476,9 +480,10 @@ async function main() {
     'bench-aggregate',
     'Feature aggregator benchmark',
     measurements,
-    { cpus: cpus().length, loadavg: loadavg().map((x) => x.toFixed(2)).join(' '), quick, events: EVENTS, users: USERS, rate: RATE, latency_seconds: LATENCY_SECONDS, mem_users: MEM_USERS, mem_events_per_user: MEM_EVENTS, runs: RUNS, raw: { throughput: tp, latency: lat, memory: mem } },
+    { cpus: cpus().length, cpu_model: cpus()[0]?.model.trim() ?? 'unknown', host_speed: { before: speedBefore, after: speedAfter }, loadavg: loadavg().map((x) => x.toFixed(2)).join(' '), quick, events: EVENTS, users: USERS, rate: RATE, latency_seconds: LATENCY_SECONDS, mem_users: MEM_USERS, mem_events_per_user: MEM_EVENTS, runs: RUNS, raw: { throughput: tp, latency: lat, memory: mem } },
     [
       'Kafka, ClickHouse, the aggregator and this load generator share the same machine (and, in development, the CPU with other work): the figures are lower bounds for a dedicated host.',
+      "host_speed: CPU ms of two fixed pieces of work (bench/lib/host-speed.ts, each in a fresh process) before and after the runs. The same code gave up to ~3× different throughput on different VMs of the same 2-core shape: compare reports from different hosts only together with these figures.",
       'Latency is per event: ingest stamp → emitted_at of the first UserFeatures of its user whose ingested_at covers it; it includes the coalescing interval (AGGREGATOR_EMIT_INTERVAL_MS) and the ClickHouse write (both precede the commit).',
       "CPU per event: user + system CPU (/proc, sampled every 50 ms) of each process in the window of the rate (the steady-state drain: resume → last commit; cold: first batch → last commit), divided by the events; the aggregator's threads (garbage collection, compilation) beside its main thread. The ceiling is the machine's cores divided by the sum of the aggregator's, Kafka's and ClickHouse's CPU per event: the rate at which this work would fill every core.",
     ],
