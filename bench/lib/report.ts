@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostSpeed } from './host-speed';
 
 /** One measured number with its unit and, where there is one, the target it is held against. */
 export interface Measurement {
@@ -27,7 +28,8 @@ const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('e
 
 /**
  * Writes `reports/<name>.json` (everything, for tools) and `reports/<name>.md` (a table for
- * people) under the repository root.
+ * people) under the repository root. The context gets `host_speed` (measured now, see
+ * host-speed.ts) unless the caller measured it itself.
  */
 export function writeReport(
   root: string,
@@ -42,6 +44,7 @@ export function writeReport(
   const json = join(dir, `${name}.json`);
   const md = join(dir, `${name}.md`);
   const at = new Date().toISOString();
+  if (!('host_speed' in context)) context = { ...context, host_speed: hostSpeed() };
   writeFileSync(json, `${JSON.stringify({ name, title, at, context, measurements: measurements.map((m) => ({ ...m, meets: meets(m) })) }, null, 2)}\n`);
   const rows = measurements.map((m) => {
     const ok = meets(m);
