@@ -64,6 +64,36 @@ describe(InsertThread.name, () => {
     expect(parts[0].toString()).toBe('abc');
   });
 
+  it('copies the next inserts into the buffer a successful one gave back, sending only their own bytes', async () => {
+    server = await fakeServer((_req, res) => res.end());
+    thread = make();
+    const first = Buffer.alloc(1_500_000, 1);
+    const second = Buffer.from('the second body');
+    const third = Buffer.alloc(1_000_000, 3);
+    for (const body of [first, second, third]) await thread.insert('INSERT', [body]);
+    expect(server.received.map((r) => [r.length, r.digest])).toEqual([first, second, third].map((b) => [b.length, sha(b)]));
+    expect(thread.bodiesAllocated).toBe(1);
+    // A larger body than any spare: a new buffer, and both are kept.
+    const fourth = Buffer.alloc(2_500_000, 4);
+    await thread.insert('INSERT', [fourth]);
+    await thread.insert('INSERT', [second]);
+    await thread.insert('INSERT', [fourth]);
+    expect(server.received.slice(3).map((r) => r.digest)).toEqual([sha(fourth), sha(second), sha(fourth)]);
+    expect(thread.bodiesAllocated).toBe(2);
+  });
+
+  it('does not reuse the buffer of a failed insert (a socket may still hold a write of it)', async () => {
+    server = await fakeServer((_req, res, n) => {
+      res.statusCode = n === 1 ? 500 : 200;
+      res.end();
+    });
+    thread = make();
+    await expect(thread.insert('INSERT', [Buffer.from('a')])).rejects.toThrow(InsertFailed);
+    await thread.insert('INSERT', [Buffer.from('b')]);
+    await thread.insert('INSERT', [Buffer.from('c')]);
+    expect(thread.bodiesAllocated).toBe(2);
+  });
+
   it("fails with the server's message and exception code, and goes on with the next insert", async () => {
     server = await fakeServer((_req, res, n) => {
       if (n === 1) {
