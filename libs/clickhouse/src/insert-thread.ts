@@ -67,7 +67,7 @@ export class InsertThread {
   private closed = false;
   /** Body buffers given back by the worker, for the next inserts. */
   private readonly spares: ArrayBuffer[] = [];
-  /** Body buffers allocated so far (the rest were spares); for tests and metrics. */
+  /** Body buffers allocated so far (the other inserts reused a spare); read by the spec. */
   bodiesAllocated = 0;
 
   constructor(private readonly options: InsertThreadOptions) {}
