@@ -436,7 +436,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 async function main() {
   log(`quick=${quick} events=${EVENTS} users=${USERS} rate=${RATE}/s latency=${LATENCY_SECONDS}s mem_users=${MEM_USERS} runs=${RUNS}`);
   const speedBefore = hostSpeed();
-  log(`host speed (CPU ms of fixed work): js ${speedBefore.js_ms}, sha256 ${speedBefore.sha256_ms}`);
+  log(`host speed (CPU ms of fixed work): ${JSON.stringify(speedBefore)}`);
   const mem = [];
   if (PARTS.has('memory')) for (let r = 1; r <= RUNS; r++) mem.push(memoryRun(r));
   const tp = [];

@@ -1,11 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 
-/** CPU ms and speed figures of one host: see hostSpeed. */
-export interface HostSpeed {
-  js_ms: number;
-  sha256_ms: number;
-}
+/** CPU ms of the fixed work (see hostSpeed), or why it could not be measured. */
+export type HostSpeed = { js_ms: number; sha256_ms: number } | { error: string };
 
 /**
  * CPU milliseconds a fresh Node process takes for two fixed pieces of work, best of 5 each: a
@@ -13,13 +10,22 @@ export interface HostSpeed {
  * of 32 MiB). The same code ran up to ~3× faster on one of this project's 2-core VMs than on
  * another of the same shape: reports carry these figures so that their numbers can be set beside
  * another host's. A fresh process, because the caller's heap (after a benchmark that held a million
- * users) slowed the same work ~1.7×.
+ * users) slowed the same work ~1.7×. Never throws: a report written after minutes of
+ * benchmarking carries the error instead.
  */
 export function hostSpeed(): HostSpeed {
-  return JSON.parse(execFileSync(process.execPath, [__filename], { encoding: 'utf8' })) as HostSpeed;
+  try {
+    return JSON.parse(
+      execFileSync(process.execPath, [__filename], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    ) as HostSpeed;
+  } catch (err) {
+    return {
+      error: `host speed not measured: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    };
+  }
 }
 
-function measure(repeats = 5): HostSpeed {
+function measure(repeats = 5): { js_ms: number; sha256_ms: number } {
   const cpuMs = (work: () => void) => {
     let best = Infinity;
     for (let r = 0; r < repeats; r++) {
